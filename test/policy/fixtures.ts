@@ -1,0 +1,39 @@
+/** Resources shaped like the program's (see index.ts of the repository), for policy tests and the bench. */
+import { BOOTSTRAP_USER_TAGS } from "../../lib/naming";
+import { T } from "../../policy/lib/resource-types";
+import type { ResourceInput } from "./harness";
+
+export const ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+export function goodStack(userName = "mgmt-org-admin"): ResourceInput[] {
+  return [
+    { type: "pulumi:pulumi:Stack", name: "management-bootstrap-dev", props: {} },
+    {
+      type: T.user,
+      name: "bootstrap-user",
+      props: { name: userName, tags: { ...BOOTSTRAP_USER_TAGS }, forceDestroy: true },
+    },
+    {
+      type: T.loginProfile,
+      name: "bootstrap-login",
+      props: { user: userName, passwordLength: 30, passwordResetRequired: true, pgpKey: "mQENBGR..." },
+    },
+    {
+      type: T.userPolicyAttachment,
+      name: "bootstrap-admin",
+      props: { user: userName, policyArn: ADMIN_ARN },
+    },
+    { type: T.accountAlias, name: "alias", props: { accountAlias: "acme-management" } },
+    { type: T.accessKey, name: "bootstrap-key", props: { user: userName, pgpKey: "mQENBGR..." } },
+  ];
+}
+
+/** The stack config environment the engine gives the pack for a well-configured stack. */
+export const GOOD_STACK_ENV = {
+  PULUMI_PROJECT: "management-bootstrap",
+  PULUMI_CONFIG: JSON.stringify({
+    "management-bootstrap:projectName": "acme",
+    "management-bootstrap:accountName": "acme-management",
+    "aws:region": "us-east-1",
+  }),
+};

@@ -1,0 +1,265 @@
+/**
+ * Runs one policy in-process with arguments built the way @pulumi/policy's analyzer server
+ * builds them (node_modules/@pulumi/policy/server.js, makeAnalyzeRpcFun / makeAnalyzeStackRpcFun):
+ * props go through a protobuf Struct, @pulumi/policy's own deserializeProperties (which unwraps
+ * secrets) and its unknown-checking proxy; getConfig returns the policy's config; notApplicable
+ * throws; an UnknownValueError becomes an advisory "can't run ... during preview" diagnostic.
+ * The wire-level wiring itself is covered by analyzer-protocol.test.ts.
+ */
+import type {
+  EnforcementLevel,
+  Policy,
+  PolicyResource,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { UnknownValueError } from "@pulumi/policy";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+
+/* eslint-disable @typescript-eslint/no-require-imports -- these @internal helpers have no typings */
+const { deserializeProperties } = require("@pulumi/policy/deserialize") as {
+  deserializeProperties(s: Struct, keepSecrets: boolean): Record<string, unknown>;
+};
+const proxy = require("@pulumi/policy/proxy") as {
+  unknownCheckingProxy<T>(o: T): T;
+  unknownStringValue: string;
+  unknownArrayValue: string;
+  unknownObjectValue: string;
+  unknownNumberValue: string;
+  unknownBooleanValue: string;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** What the engine sends for values not known during preview (the same sentinels the proxy checks). */
+export const UNKNOWN = {
+  string: proxy.unknownStringValue,
+  array: proxy.unknownArrayValue,
+  object: proxy.unknownObjectValue,
+  number: proxy.unknownNumberValue,
+  boolean: proxy.unknownBooleanValue,
+} as const;
+
+/** A secret as it travels over gRPC (@pulumi/pulumi runtime/rpc specialSigKey / specialSecretSig). */
+export function secret(value: unknown): Record<string, unknown> {
+  return { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
+}
+
+export interface Diagnostic {
+  policyName: string;
+  message: string;
+  enforcementLevel: EnforcementLevel;
+  urn?: string;
+}
+
+export interface Outcome {
+  diagnostics: Diagnostic[];
+  notApplicable?: string;
+}
+
+class NotApplicableError extends Error {}
+
+function throwNotApplicable(reason?: string): never {
+  throw new NotApplicableError(reason ?? "Policy does not apply");
+}
+
+/** Engine-side props: plain JSON on the wire, then @pulumi/policy's deserialization and proxy. */
+export function wireProps(props: Record<string, unknown>): Record<string, unknown> {
+  return proxy.unknownCheckingProxy(deserializeProperties(Struct.fromJavaScript(props as never), false));
+}
+
+const URN_PREFIX = "urn:pulumi:dev::management-bootstrap::";
+
+export function urnOf(type: string, name: string): string {
+  return `${URN_PREFIX}${type}::${name}`;
+}
+
+/** Mirrors makeReportViolationFun: the string form prefixes the description, the object form sets its own level. */
+function makeReport(policy: Policy, level: EnforcementLevel, out: Diagnostic[]) {
+  return (message: unknown, urn?: string) => {
+    if (message && typeof message === "object") {
+      const info = message as { message?: string; urn?: string; enforcementLevel?: EnforcementLevel };
+      out.push({
+        policyName: policy.name,
+        message: info.message ?? policy.description,
+        enforcementLevel: info.enforcementLevel ?? level,
+        urn: info.urn,
+      });
+    } else {
+      const text = message ? `${policy.description}\n${String(message)}` : policy.description;
+      out.push({ policyName: policy.name, message: text, enforcementLevel: level, urn });
+    }
+  };
+}
+
+async function guard(policy: Policy, out: Diagnostic[], body: () => Promise<void> | void): Promise<Outcome> {
+  try {
+    await body();
+  } catch (e) {
+    if (e instanceof UnknownValueError) {
+      out.push({
+        policyName: policy.name,
+        message: `can't run policy '${policy.name}' during preview: ${(e as Error).message}`,
+        enforcementLevel: "advisory",
+      });
+    } else if (e instanceof NotApplicableError) {
+      return { diagnostics: out, notApplicable: e.message };
+    } else {
+      throw e;
+    }
+  }
+  return { diagnostics: out };
+}
+
+export interface ResourceInput {
+  type: string;
+  name?: string;
+  props?: Record<string, unknown>;
+  provider?: { type: string; name: string; props: Record<string, unknown> };
+}
+
+export interface RunOptions {
+  /** The policy's config as getConfig() returns it (the CLI has already filled in schema defaults). */
+  config?: Record<string, unknown>;
+  stackTags?: Map<string, string>;
+}
+
+function levelOf(policy: Policy, config?: Record<string, unknown>): EnforcementLevel {
+  const configured = config?.enforcementLevel;
+  return typeof configured === "string"
+    ? (configured as EnforcementLevel)
+    : (policy.enforcementLevel ?? "advisory");
+}
+
+function withoutLevel(config?: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...(config ?? {}) };
+  delete rest.enforcementLevel;
+  return rest;
+}
+
+export async function runResource(
+  policy: ResourceValidationPolicy,
+  input: ResourceInput,
+  opts: RunOptions = {},
+): Promise<Outcome> {
+  const out: Diagnostic[] = [];
+  const name = input.name ?? "subject";
+  const type = input.type;
+  const props = wireProps(input.props ?? {});
+  const args: ResourceValidationArgs = {
+    type,
+    props,
+    urn: urnOf(type, name),
+    name,
+    opts: {
+      protect: false,
+      ignoreChanges: [],
+      aliases: [],
+      additionalSecretOutputs: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    },
+    stackTags: opts.stackTags ?? new Map(),
+    isType: (cls) => (cls as unknown as { __pulumiType?: string }).__pulumiType === type,
+    asType: ((cls: unknown) =>
+      (cls as { __pulumiType?: string }).__pulumiType === type
+        ? props
+        : undefined) as ResourceValidationArgs["asType"],
+    getConfig: <T extends object>() => withoutLevel(opts.config) as T,
+    notApplicable: throwNotApplicable,
+  };
+  if (input.provider) {
+    args.provider = {
+      ...input.provider,
+      urn: urnOf(input.provider.type, input.provider.name),
+      props: wireProps(input.provider.props),
+    };
+  }
+  const report = makeReport(policy, levelOf(policy, opts.config), out);
+  const validations = Array.isArray(policy.validateResource)
+    ? policy.validateResource
+    : [policy.validateResource];
+  return guard(policy, out, async () => {
+    for (const v of validations) if (v) await v(args, report);
+  });
+}
+
+export async function runStack(
+  policy: StackValidationPolicy,
+  inputs: ResourceInput[],
+  opts: RunOptions = {},
+): Promise<Outcome> {
+  const out: Diagnostic[] = [];
+  const report = makeReport(policy, levelOf(policy, opts.config), out);
+  return guard(policy, out, async () => {
+    // server.js deserializes every resource inside the policy's try block, so an unknown anywhere is caught there too.
+    const resources: PolicyResource[] = inputs.map((input, i) => {
+      const name = input.name ?? `r${i}`;
+      const type = input.type;
+      const props = wireProps(input.props ?? {});
+      return {
+        type,
+        props,
+        urn: urnOf(type, name),
+        name,
+        opts: {
+          protect: false,
+          ignoreChanges: [],
+          aliases: [],
+          additionalSecretOutputs: [],
+          customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        },
+        dependencies: [],
+        propertyDependencies: {},
+        isType: (cls) => (cls as unknown as { __pulumiType?: string }).__pulumiType === type,
+        asType: ((cls: unknown) =>
+          (cls as { __pulumiType?: string }).__pulumiType === type
+            ? props
+            : undefined) as PolicyResource["asType"],
+      };
+    });
+    const args: StackValidationArgs = {
+      resources,
+      stackTags: opts.stackTags ?? new Map(),
+      getConfig: <T extends object>() => withoutLevel(opts.config) as T,
+      notApplicable: throwNotApplicable,
+    };
+    await policy.validateStack(args, report);
+  });
+}
+
+/** Runs any policy of the pack against a set of resources, as the engine would (each resource, then the stack). */
+export async function runPolicy(
+  policy: Policy,
+  inputs: ResourceInput[],
+  opts: RunOptions = {},
+): Promise<Outcome> {
+  if ("validateStack" in policy) return runStack(policy as StackValidationPolicy, inputs, opts);
+  const all: Outcome = { diagnostics: [] };
+  for (const input of inputs) {
+    const o = await runResource(policy as ResourceValidationPolicy, input, opts);
+    all.diagnostics.push(...o.diagnostics);
+  }
+  return all;
+}
+
+/** Sets environment variables for the duration of `body`, then restores them exactly. */
+export async function withEnv<T>(
+  vars: Record<string, string | undefined>,
+  body: () => Promise<T>,
+): Promise<T> {
+  const saved = new Map<string, string | undefined>();
+  for (const [k, v] of Object.entries(vars)) {
+    saved.set(k, process.env[k]);
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  try {
+    return await body();
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
