@@ -1,0 +1,101 @@
+/**
+ * `npm run leverage-credentials`: turns the stack outputs into the access keys CSV that
+ * `leverage credentials configure --type BOOTSTRAP --credentials-file keys.csv` reads.
+ */
+import {
+  loadDecryptionKey,
+  needsPrivateKeyMessage,
+  parseFlags,
+  processIo,
+  readStackOutputs,
+  runCli,
+  type CliIo,
+} from "./cli";
+import { HandoffInputError } from "./errors";
+import { leverageCredentialsCsv, validateAccessKeyId } from "./leverageCsv";
+import { decryptOutput } from "./pgp";
+import { PASSPHRASE_ENV } from "./prompt";
+import { writeSecretFileAtomically } from "./secureFile";
+import { hasOutput, OUTPUT, optionalStringOutput, requireStringOutput } from "./stackOutputs";
+
+const TOOL = "leverage-credentials";
+export const DEFAULT_CSV_PATH = "keys.csv";
+/** `--output -` is the explicit request to print the CSV on standard output. */
+const STDOUT = "-";
+
+export const LEVERAGE_CREDENTIALS_USAGE = `Usage: pulumi stack output --json --show-secrets | npm run leverage-credentials -- [options]
+
+Writes the bootstrap user's access key as the CSV that
+\`leverage credentials configure --type BOOTSTRAP --credentials-file ${DEFAULT_CSV_PATH}\` reads (mode 0600).
+
+Options:
+  --stack-output FILE  read the stack output JSON from FILE instead of standard input
+  --output FILE        where to write the CSV (default ${DEFAULT_CSV_PATH}); "-" prints it on standard output
+  --private-key FILE   OpenPGP private key that decrypts encryptedSecretAccessKey (when the stack has pgpKey);
+                       its passphrase comes from ${PASSPHRASE_ENV} or a prompt on the terminal
+  -h, --help           show this help
+Exit status: 0 written, 2 bad input (nothing written).
+`;
+
+export async function leverageCredentials(argv: string[], io: CliIo): Promise<number> {
+  return runCli(TOOL, io, async () => {
+    const { values } = parseFlags(argv, {
+      "stack-output": { type: "string" },
+      output: { type: "string", default: DEFAULT_CSV_PATH },
+      "private-key": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    });
+    if (values.help) {
+      io.stdout.write(LEVERAGE_CREDENTIALS_USAGE);
+      return;
+    }
+    const output = values.output as string;
+    if (output === "")
+      throw new HandoffInputError("--output needs a file path such as keys.csv, or - for stdout");
+
+    const outputs = await readStackOutputs(io, values["stack-output"] as string | undefined);
+    const accessKeyId = requireStringOutput(
+      outputs,
+      OUTPUT.accessKeyId,
+      "set `pulumi config set createAccessKey true` and run `pulumi up` to create the bootstrap user's access key",
+    );
+    // Cheap format check first, so a wrong value never costs a passphrase prompt.
+    validateAccessKeyId(accessKeyId);
+
+    let secretAccessKey: string;
+    if (hasOutput(outputs, OUTPUT.secretAccessKey)) {
+      secretAccessKey = requireStringOutput(outputs, OUTPUT.secretAccessKey, "");
+    } else if (hasOutput(outputs, OUTPUT.encryptedSecretAccessKey)) {
+      const encrypted = requireStringOutput(outputs, OUTPUT.encryptedSecretAccessKey, "");
+      const privateKeyFile = values["private-key"] as string | undefined;
+      if (privateKeyFile === undefined) {
+        throw new HandoffInputError(needsPrivateKeyMessage(OUTPUT.encryptedSecretAccessKey, outputs));
+      }
+      const key = await loadDecryptionKey(io, privateKeyFile, outputs);
+      secretAccessKey = await decryptOutput(OUTPUT.encryptedSecretAccessKey, encrypted, key);
+    } else {
+      throw new HandoffInputError(
+        `stack output has \`${OUTPUT.accessKeyId}\` but neither \`${OUTPUT.secretAccessKey}\` nor \`${OUTPUT.encryptedSecretAccessKey}\``,
+      );
+    }
+
+    const csv = leverageCredentialsCsv(accessKeyId, secretAccessKey);
+    if (output === STDOUT) {
+      io.stdout.write(csv);
+      return;
+    }
+    await writeSecretFileAtomically(output, csv);
+    const user = optionalStringOutput(outputs, OUTPUT.userName) ?? "the bootstrap user";
+    io.stderr.write(
+      `${TOOL}: wrote ${output} (mode 0600) with the access key of ${user}.\n` +
+        `Next: leverage credentials configure --type BOOTSTRAP --credentials-file ${output}\n` +
+        `Then delete ${output}: the key stays in ~/.aws/<short-name>/credentials.\n`,
+    );
+  });
+}
+
+if (require.main === module) {
+  void leverageCredentials(process.argv.slice(2), processIo()).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * `npm run show-password`: shows the bootstrap user's console sign-in details on the operator's
+ * terminal, decrypting `encryptedPassword` when the stack used a pgpKey.
+ */
+import {
+  loadDecryptionKey,
+  needsPrivateKeyMessage,
+  parseFlags,
+  processIo,
+  readStackOutputs,
+  runCli,
+  type CliIo,
+} from "./cli";
+import { HandoffInputError } from "./errors";
+import { decryptOutput } from "./pgp";
+import { PASSPHRASE_ENV } from "./prompt";
+import { hasOutput, OUTPUT, requireStringOutput } from "./stackOutputs";
+
+const TOOL = "show-password";
+const PROGRAM_HINT = "it is one of the program's outputs; run `pulumi up` first";
+
+export const SHOW_PASSWORD_USAGE = `Usage: pulumi stack output --json --show-secrets | npm run show-password -- [options]
+
+Shows the console sign-in URL, user name and console password of the bootstrap user on the terminal.
+
+Options:
+  --stack-output FILE  read the stack output JSON from FILE instead of standard input
+  --private-key FILE   OpenPGP private key that decrypts encryptedPassword (when the stack has pgpKey);
+                       its passphrase comes from ${PASSPHRASE_ENV} or a prompt on the terminal
+  --password-only      print only the password and a newline, also into a pipe
+                       (for a password manager's CLI); without it the output must be a terminal
+  -h, --help           show this help
+Exit status: 0 shown, 2 bad input.
+`;
+
+export async function showPassword(argv: string[], io: CliIo): Promise<number> {
+  return runCli(TOOL, io, async () => {
+    const { values } = parseFlags(argv, {
+      "stack-output": { type: "string" },
+      "private-key": { type: "string" },
+      "password-only": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    });
+    if (values.help) {
+      io.stdout.write(SHOW_PASSWORD_USAGE);
+      return;
+    }
+    const passwordOnly = values["password-only"] === true;
+    // Checked before anything is decrypted: a password must not land in a file or a CI log by accident.
+    if (!passwordOnly && !io.stdout.isTTY) {
+      throw new HandoffInputError(
+        "refusing to print the console password into a pipe or file; run it in a terminal, or pass --password-only to pipe just the password",
+      );
+    }
+
+    const outputs = await readStackOutputs(io, values["stack-output"] as string | undefined);
+    const signInUrl = passwordOnly ? "" : requireStringOutput(outputs, OUTPUT.consoleSignInUrl, PROGRAM_HINT);
+    const userName = passwordOnly ? "" : requireStringOutput(outputs, OUTPUT.userName, PROGRAM_HINT);
+
+    let password: string;
+    if (hasOutput(outputs, OUTPUT.consolePassword)) {
+      password = requireStringOutput(outputs, OUTPUT.consolePassword, "");
+    } else if (hasOutput(outputs, OUTPUT.encryptedPassword)) {
+      const encrypted = requireStringOutput(outputs, OUTPUT.encryptedPassword, "");
+      const privateKeyFile = values["private-key"] as string | undefined;
+      if (privateKeyFile === undefined) {
+        throw new HandoffInputError(needsPrivateKeyMessage(OUTPUT.encryptedPassword, outputs));
+      }
+      const key = await loadDecryptionKey(io, privateKeyFile, outputs);
+      password = await decryptOutput(OUTPUT.encryptedPassword, encrypted, key);
+    } else {
+      throw new HandoffInputError(
+        `stack output has neither \`${OUTPUT.consolePassword}\` nor \`${OUTPUT.encryptedPassword}\`; ${PROGRAM_HINT}`,
+      );
+    }
+
+    if (passwordOnly) {
+      io.stdout.write(`${password}\n`);
+      return;
+    }
+    const resetRequired = outputs[OUTPUT.passwordResetRequired] === true;
+    io.stdout.write(
+      `Console sign-in URL: ${signInUrl}\n` +
+        `User name:           ${userName}\n` +
+        `Console password:    ${password}\n` +
+        (resetRequired ? "AWS asks for a new password at the first sign-in.\n" : ""),
+    );
+  });
+}
+
+if (require.main === module) {
+  void showPassword(process.argv.slice(2), processIo()).then((code) => {
+    process.exitCode = code;
+  });
+}
