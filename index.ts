@@ -1,0 +1,119 @@
+/**
+ * The Leverage bootstrap step as code: in the new AWS Organization's management account,
+ * create the temporary IAM user `mgmt-org-admin` with console access and AdministratorAccess
+ * attached directly (no group), and hand over its sign-in URL, user name and password.
+ * Runbook: ../shared/seed (Creating your AWS Management account). Read top to bottom like it.
+ *
+ * The exported async function is what the Node language host runs; its result becomes the
+ * stack outputs (sdk/nodejs/cmd/run/run.ts).
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { loadConfig } from "./lib/config";
+import { credentialsIssueName, issueKeepers, pendingSettings, readIssueKeepers } from "./lib/credentials";
+import { BOOTSTRAP_USER_TAGS, administratorAccessPolicyArn, consoleSignInUrl } from "./lib/naming";
+
+export = async (): Promise<Record<string, pulumi.Output<unknown>>> => {
+  // Config: every key is validated before anything is registered.
+  const config = await loadConfig();
+  const { partition } = await aws.getPartition();
+  const caller = await aws.getCallerIdentity();
+  if (caller.arn.endsWith(":root")) {
+    pulumi.log.warn(
+      "Running as the account's root user: use root credentials for this bootstrap only, from AWS " +
+        "CloudShell or short-lived credentials, never root access keys; sign in as the bootstrap user next.",
+    );
+  }
+
+  // The bootstrap user: fixed name (no auto-naming); forceDestroy so `pulumi destroy` also
+  // removes it after the operator added MFA devices or keys by hand.
+  const user = new aws.iam.User("bootstrap-user", {
+    name: config.bootstrapUserName,
+    forceDestroy: true,
+    tags: { ...BOOTSTRAP_USER_TAGS },
+  });
+
+  // The credentials issue for this credentialsRotation value (see lib/credentials.ts).
+  const issue = new random.RandomId(
+    credentialsIssueName(config.credentialsRotation),
+    { byteLength: 8, keepers: issueKeepers(config) },
+    // Frozen at creation: later config changes wait for the next rotation.
+    { ignoreChanges: ["keepers"] },
+  );
+  const issued = issue.keepers.apply((keepers) => readIssueKeepers(keepers, config));
+  issued.apply((settings) => {
+    const pending = pendingSettings(config, settings);
+    if (pending.length > 0) {
+      pulumi.log.warn(
+        `${pending.join("; ")}. These apply at the next rotation: change management-bootstrap:credentialsRotation.`,
+      );
+    }
+  });
+
+  // Console access with a provider-generated password (none in code). The provider marks every
+  // input ForceNew (terraform-provider-aws aws_iam_user_login_profile, no Update), so:
+  // - passwordLength and pgpKey come from the frozen issue, and the issue's id triggers the
+  //   replacement: a new password only when credentialsRotation changes;
+  // - passwordResetRequired is read back from AWS, which clears it after the first sign-in:
+  //   ignoring it keeps a refresh from replacing the profile, i.e. the user's new password;
+  // - one login profile per user: the old one must go before the new one is created.
+  const loginProfile = new aws.iam.UserLoginProfile(
+    "console-login",
+    {
+      user: user.name,
+      passwordLength: issued.passwordLength,
+      passwordResetRequired: config.passwordResetRequired,
+      pgpKey: issued.pgpKey,
+    },
+    { replacementTrigger: issue.id, ignoreChanges: ["passwordResetRequired"], deleteBeforeReplace: true },
+  );
+
+  // AdministratorAccess attached directly, in the caller's partition (aws, aws-us-gov, aws-cn).
+  new aws.iam.UserPolicyAttachment("administrator-access", {
+    user: user.name,
+    policyArn: administratorAccessPolicyArn(partition),
+  });
+
+  // The account alias gives the sign-in URL its readable form.
+  const alias = config.manageAccountAlias
+    ? new aws.iam.AccountAlias("account-alias", { accountAlias: config.accountName })
+    : undefined;
+
+  // Optional access key for `leverage credentials configure --type BOOTSTRAP`. pgpKey is
+  // ForceNew here too; IAM allows two keys per user, so the replacement is created before the
+  // old key is deleted and whoever uses it keeps working until then.
+  const accessKey = config.createAccessKey
+    ? new aws.iam.AccessKey(
+        "bootstrap-access-key",
+        { user: user.name, pgpKey: issued.pgpKey },
+        { replacementTrigger: issue.id, deleteBeforeReplace: false },
+      )
+    : undefined;
+
+  // Outputs: what the runbook hands over. Plain secrets are wrapped explicitly.
+  const outputs: Record<string, pulumi.Output<unknown>> = {
+    consoleSignInUrl: alias
+      ? alias.accountAlias.apply((name) => consoleSignInUrl(name, partition))
+      : pulumi.output(consoleSignInUrl(caller.accountId, partition)),
+    userName: user.name,
+    userArn: user.arn,
+    accountId: pulumi.output(caller.accountId),
+    passwordResetRequired: loginProfile.passwordResetRequired,
+  };
+  if (config.pgpKey) {
+    outputs.encryptedPassword = loginProfile.encryptedPassword;
+    // Known from the key itself; for keybase: recipients only the provider knows it.
+    outputs.pgpKeyFingerprint = config.pgpKey.fingerprint
+      ? pulumi.output(config.pgpKey.fingerprint)
+      : loginProfile.keyFingerprint;
+  } else {
+    outputs.consolePassword = pulumi.secret(loginProfile.password);
+  }
+  if (accessKey) {
+    outputs.accessKeyId = accessKey.id;
+    if (config.pgpKey) outputs.encryptedSecretAccessKey = accessKey.encryptedSecret;
+    else outputs.secretAccessKey = pulumi.secret(accessKey.secret);
+  }
+  return outputs;
+};
