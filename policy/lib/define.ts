@@ -75,9 +75,21 @@ function makeConfigReader<C>(name: string, properties: ConfigProperties) {
     properties: { ...properties, waivers: waiversConfigProperty },
   };
   const validate = ajv.compile(schema);
+  // getConfig() builds a fresh object on every call, but its content only changes when the
+  // engine calls Configure: remember the last result by content, so the schema runs once.
+  let lastText: string | undefined;
+  let lastResult: { config: C & BaseConfig } | { error: string } | undefined;
   return (raw: unknown): { config: C & BaseConfig } | { error: string } => {
-    // getConfig() returns plain JSON (Struct.toJavaScript); copy it because Ajv fills defaults in place.
-    const data: unknown = raw && typeof raw === "object" ? JSON.parse(JSON.stringify(raw)) : {};
+    const text = JSON.stringify(raw && typeof raw === "object" ? raw : {});
+    if (text === lastText && lastResult) return lastResult;
+    lastText = text;
+    lastResult = check(text);
+    return lastResult;
+  };
+
+  function check(text: string): { config: C & BaseConfig } | { error: string } {
+    // A parsed copy, because Ajv fills in defaults in place.
+    const data: unknown = JSON.parse(text);
     if (!validate(data)) {
       const details = (validate.errors ?? []).map(formatAjvError).join("; ");
       return { error: `policy config of "${name}" is invalid: ${details}. See ${POLICY_DOCS}#${name}.` };
@@ -89,8 +101,8 @@ function makeConfigReader<C>(name: string, properties: ConfigProperties) {
         error: `policy config of "${name}" is invalid: waiver for "${badDate.resource}" expires on "${badDate.expires}", which is not a calendar date; expected YYYY-MM-DD.`,
       };
     }
-    return { config };
-  };
+    return { config: Object.freeze(config) };
+  }
 }
 
 function makeReport(
