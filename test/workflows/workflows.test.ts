@@ -1,0 +1,259 @@
+import { strict as assert } from "node:assert";
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import Ajv from "ajv";
+import * as yaml from "js-yaml";
+import { parsePolicyPackConfig } from "../../checker/analyzer";
+import { workflowSafetyProblems, type Job, type Step, type Workflow } from "./safety";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const WORKFLOWS_DIR = path.join(ROOT, ".github", "workflows");
+
+/**
+ * GitHub's workflow schema as SchemaStore publishes it (github.com/SchemaStore/schemastore,
+ * src/schemas/json/github-workflow.json at commit 7c910423df8b6b68a9ec85cd7ee5fb5d508c4953,
+ * Apache-2.0), vendored byte for byte so the test needs no network.
+ */
+const schema = JSON.parse(
+  readFileSync(path.join(__dirname, "schema", "github-workflow.json"), "utf8"),
+) as object;
+// strict: false because SchemaStore's schemas use keywords ajv's strict mode does not know.
+const validateWorkflowSchema = new Ajv({ strict: false, allErrors: true }).compile(schema);
+
+interface WorkflowFile {
+  name: string;
+  text: string;
+  doc: Workflow;
+}
+
+const files: WorkflowFile[] = readdirSync(WORKFLOWS_DIR)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort()
+  .map((name) => {
+    const text = readFileSync(path.join(WORKFLOWS_DIR, name), "utf8");
+    return { name, text, doc: yaml.load(text) as Workflow };
+  });
+const byName = (name: string) => {
+  const file = files.find((f) => f.name === name);
+  assert.ok(file, `.github/workflows/${name} exists`);
+  return file;
+};
+const clone = <T>(value: T): T => structuredClone(value);
+const allSteps = (doc: Workflow): Array<Step & { job: string }> =>
+  Object.entries(doc.jobs).flatMap(([job, j]) => (j.steps ?? []).map((s) => ({ ...s, job })));
+const pulumiSteps = (doc: Workflow) => allSteps(doc).filter((s) => s.uses?.startsWith("pulumi/actions@"));
+
+describe("GitHub workflows (.github/workflows)", () => {
+  it("has the checks, pull-request and deploy workflows", () => {
+    assert.deepEqual(
+      files.map((f) => f.name),
+      ["checks.yml", "deploy.yml", "pull-request.yml"],
+    );
+  });
+
+  for (const file of files) {
+    it(`${file.name} is valid against GitHub's workflow schema`, () => {
+      const valid = validateWorkflowSchema(file.doc);
+      assert.ok(valid, JSON.stringify(validateWorkflowSchema.errors?.slice(0, 5), null, 2));
+    });
+
+    it(`${file.name} keeps the safety properties`, () => {
+      assert.deepEqual(workflowSafetyProblems(file.doc, file.text), []);
+    });
+  }
+
+  it("the schema check rejects a workflow GitHub would reject", () => {
+    const broken = clone(byName("deploy.yml").doc) as unknown as {
+      jobs: Record<string, Record<string, unknown>>;
+    };
+    delete broken.jobs.up["runs-on"];
+    broken.jobs.up["run-on"] = "ubuntu-24.04";
+    assert.equal(validateWorkflowSchema(broken), false);
+  });
+
+  describe("each safety rule catches a workflow that breaks it", () => {
+    const deploy = () => clone(byName("deploy.yml").doc);
+    const deployText = () => byName("deploy.yml").text;
+    const step = (doc: Workflow, job: string, prefix: string) => {
+      const found = (doc.jobs[job].steps ?? []).find((s) => s.uses?.startsWith(prefix));
+      assert.ok(found, `${job} has a ${prefix} step`);
+      return found;
+    };
+    const expectProblem = (doc: Workflow, text: string, pattern: RegExp) => {
+      const problems = workflowSafetyProblems(doc, text);
+      assert.ok(
+        problems.some((p) => pattern.test(p)),
+        `expected ${pattern} in ${JSON.stringify(problems)}`,
+      );
+    };
+
+    it("static AWS keys as inputs", () => {
+      const doc = deploy();
+      step(doc, "up", "aws-actions/configure-aws-credentials@").with!["aws-secret-access-key"] =
+        "${{ secrets.KEY }}";
+      expectProblem(doc, deployText(), /up: passes aws-secret-access-key/);
+    });
+
+    it("static AWS keys in the text", () => {
+      expectProblem(deploy(), `${deployText()}\n# AWS_SECRET_ACCESS_KEY: x\n`, /mentions static AWS keys/);
+    });
+
+    it("a role that is not a repository variable", () => {
+      const doc = deploy();
+      step(doc, "up", "aws-actions/configure-aws-credentials@").with!["role-to-assume"] =
+        "arn:aws:iam::1:role/x";
+      expectProblem(doc, deployText(), /role-to-assume must come from a repository variable/);
+    });
+
+    it("id-token: write in a job that assumes no role", () => {
+      const doc = clone(byName("checks.yml").doc);
+      (doc.jobs.test.permissions as Record<string, string>)["id-token"] = "write";
+      expectProblem(doc, byName("checks.yml").text, /test: id-token: write without an OIDC role/);
+    });
+
+    it("broad top-level permissions", () => {
+      const doc = deploy();
+      doc.permissions = "write-all";
+      expectProblem(doc, deployText(), /top-level permissions must be \{\}/);
+    });
+
+    it("an action pinned to a tag instead of a commit", () => {
+      const text = deployText().replace(/pulumi\/actions@[0-9a-f]{40}/, "pulumi/actions@v7");
+      expectProblem(deploy(), text, /not pinned to a commit SHA.*pulumi\/actions@v7/);
+    });
+
+    it("pulumi up without the policy pack or its config", () => {
+      const doc = deploy();
+      const up = step(doc, "up", "pulumi/actions@");
+      delete up.with!.policyPacks;
+      delete up.with!.policyPackConfigs;
+      expectProblem(doc, deployText(), /up: pulumi up without policyPacks: policy/);
+      expectProblem(doc, deployText(), /up: pulumi up without policyPackConfigs/);
+    });
+
+    it("pulumi up without a per-stack concurrency group, or cancellable", () => {
+      const doc = deploy();
+      delete doc.jobs.up.concurrency;
+      expectProblem(doc, deployText(), /per-stack concurrency group/);
+      const cancellable = deploy();
+      (cancellable.jobs.up.concurrency as { "cancel-in-progress": boolean })["cancel-in-progress"] = true;
+      expectProblem(cancellable, deployText(), /must not be cancelled mid-update/);
+    });
+
+    it("pulumi before npm ci installed the pack", () => {
+      const doc = deploy();
+      doc.jobs.up.steps = doc.jobs.up.steps!.filter((s) => s.run !== "npm ci");
+      expectProblem(doc, deployText(), /before npm ci installed the policy pack's dependencies/);
+    });
+
+    it("a dependency cache in a credentialed job", () => {
+      const doc = deploy();
+      step(doc, "up", "actions/setup-node@").with!.cache = "npm";
+      expectProblem(doc, deployText(), /no dependency cache in a job that holds cloud credentials/);
+    });
+
+    it("a preview that runs without AWS access configured", () => {
+      const doc = clone(byName("pull-request.yml").doc);
+      doc.jobs.preview.if = "${{ true }}";
+      expectProblem(
+        doc,
+        byName("pull-request.yml").text,
+        /preview must run only where AWS access is configured/,
+      );
+    });
+
+    it("printing secrets", () => {
+      expectProblem(deploy(), `${deployText()}\n# pulumi stack output --show-secrets\n`, /--show-secrets/);
+    });
+  });
+
+  describe("wiring", () => {
+    const checks = () => byName("checks.yml").doc;
+
+    it("pull requests and main both run the shared checks before anything touches AWS", () => {
+      for (const [file, awsJob] of [
+        ["pull-request.yml", "preview"],
+        ["deploy.yml", "up"],
+      ] as const) {
+        const { doc } = byName(file);
+        assert.equal(doc.jobs.checks.uses, "./.github/workflows/checks.yml");
+        assert.equal((doc.jobs[awsJob] as Job & { needs?: string }).needs, "checks");
+      }
+    });
+
+    it("the policy pack is wired into preview (with a PR comment) and up", () => {
+      const preview = pulumiSteps(byName("pull-request.yml").doc);
+      const up = pulumiSteps(byName("deploy.yml").doc);
+      assert.deepEqual(
+        preview.map((s) => [s.with?.command, s.with?.policyPacks, s.with?.["comment-on-pr"]]),
+        [["preview", "policy", true]],
+      );
+      assert.deepEqual(
+        up.map((s) => [s.with?.command, s.with?.policyPacks]),
+        [["up", "policy"]],
+      );
+      assert.equal(preview[0].with?.policyPackConfigs, up[0].with?.policyPackConfigs);
+    });
+
+    it("installs the Pulumi CLI release that matches the pinned SDK", () => {
+      const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+        dependencies: Record<string, string>;
+      };
+      for (const file of ["pull-request.yml", "deploy.yml"]) {
+        for (const s of pulumiSteps(byName(file).doc)) {
+          assert.equal(s.with?.["pulumi-version"], pkg.dependencies["@pulumi/pulumi"]);
+        }
+      }
+    });
+
+    it("a self-managed backend gets the passphrase secrets provider; Pulumi Cloud gets none", () => {
+      for (const file of ["pull-request.yml", "deploy.yml"]) {
+        for (const s of pulumiSteps(byName(file).doc)) {
+          assert.equal(s.with?.["cloud-url"], "${{ vars.PULUMI_BACKEND_URL }}");
+          assert.equal(
+            s.with?.["secrets-provider"],
+            "${{ vars.PULUMI_BACKEND_URL != '' && 'passphrase' || '' }}",
+          );
+        }
+      }
+    });
+
+    it("the test job runs npm ci and npm test", () => {
+      assert.deepEqual(
+        (checks().jobs.test.steps ?? []).filter((s) => s.run).map((s) => s.run),
+        ["npm ci", "npm test"],
+      );
+    });
+
+    it("the policy job writes SARIF and JUnit, uploads both, and fails on a mandatory violation", () => {
+      const steps = checks().jobs.policy.steps ?? [];
+      const runs = steps.map((s) => s.run ?? "").join("\n");
+      for (const flag of ["--policy-pack policy", "--format sarif", "--format junit", '--stack "$STACK"']) {
+        assert.ok(runs.includes(flag), `npm run check ${flag}`);
+      }
+      assert.ok(steps.some((s) => s.uses?.startsWith("github/codeql-action/upload-sarif@")));
+      assert.ok(steps.some((s) => s.uses?.startsWith("actions/upload-artifact@")));
+      const gate = steps.find((s) => s.if?.includes("steps.sarif.outputs.status == '1'"));
+      assert.ok(gate && /exit 1/.test(gate.run ?? ""), "a step fails the job on exit status 1");
+      assert.deepEqual(checks().jobs.policy.permissions, {
+        contents: "read",
+        "security-events": "write",
+        actions: "read",
+      });
+    });
+
+    it("the default policy pack config parses as the engine parses --policy-pack-config", () => {
+      const text = readFileSync(path.join(ROOT, ".github", "policy-pack-config.json"), "utf8");
+      assert.deepEqual(parsePolicyPackConfig(text), {});
+    });
+
+    it("every repository variable and secret the workflows read is documented in docs/runbook.md", () => {
+      const runbook = readFileSync(path.join(ROOT, "docs", "runbook.md"), "utf8");
+      const names = new Set(
+        files.flatMap((f) => [...f.text.matchAll(/\b(?:vars|secrets)\.([A-Z_]+)/g)].map((m) => m[1])),
+      );
+      assert.ok(names.size >= 8, `found ${[...names].join(", ")}`);
+      for (const name of names) assert.ok(runbook.includes(`\`${name}\``), `${name} documented`);
+    });
+  });
+});
