@@ -111,9 +111,8 @@ function makeReport(
   reportViolation: ReportViolation,
   defaultTarget: FindingTarget,
 ): Report {
-  const today = todayUtc();
   return (message, target = defaultTarget) => {
-    const verdict = findWaiver(waivers, target, today);
+    const verdict = findWaiver(waivers, target, todayUtc());
     if (verdict.kind === "waived") {
       const info2: ViolationInfo = {
         message: `${info.description}\nWAIVED until ${verdict.waiver.expires} (${verdict.waiver.reason}): ${message}`,
@@ -141,15 +140,23 @@ function metadata(info: PolicyInfo, properties: ConfigProperties) {
   };
 }
 
+/**
+ * A policy run on each resource. `appliesTo` says which resource types it looks at; every other
+ * resource returns at once, before config or props are touched (most resources of a stack are
+ * of no interest to any one rule, and Analyze runs for each of them).
+ */
 export function resourcePolicy<C>(
   info: PolicyInfo,
   properties: ConfigProperties,
+  appliesTo: ReadonlySet<string> | ((type: string) => boolean),
   check: (args: ResourceValidationArgs, config: C & BaseConfig, report: Report) => void,
 ): ResourceValidationPolicy {
   const readConfig = makeConfigReader<C>(info.name, properties);
+  const applies = typeof appliesTo === "function" ? appliesTo : (type: string) => appliesTo.has(type);
   return {
     ...metadata(info, properties),
     validateResource: (args, reportViolation) => {
+      if (!applies(args.type)) return;
       const read = readConfig(args.getConfig());
       if ("error" in read) return reportViolation(read.error);
       const report = makeReport(info, read.config.waivers, reportViolation, {

@@ -19,8 +19,8 @@ export const bootstrapCredentialsEncrypted = resourcePolicy<object>(
       "AccessKey get `pgpKey` and the outputs carry only ciphertext for the receiving operator.",
   },
   {},
+  new Set([T.loginProfile, T.accessKey]),
   (args, _config, report) => {
-    if (args.type !== T.loginProfile && args.type !== T.accessKey) return;
     if (!isUnset(args.props, "pgpKey")) return;
     const user = str(args.props, "user");
     const secret = args.type === T.loginProfile ? "console password" : "secret access key";

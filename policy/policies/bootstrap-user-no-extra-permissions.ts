@@ -28,6 +28,15 @@ export const bootstrapUserNoExtraPermissions = resourcePolicy<UserNameConfig>(
       "user's `permissionsBoundary`. AdministratorAccess attached directly is all the bootstrap user needs.",
   },
   { userName: userNameConfigProperty },
+  new Set([
+    T.userPolicy,
+    T.userPoliciesExclusive,
+    T.userPolicyAttachment,
+    T.policyAttachment,
+    T.userPolicyAttachmentsExclusive,
+    T.user,
+    T.nativeUser,
+  ]),
   (args, { userName }, report) => {
     const { type, props } = args;
     const what = describe(args);

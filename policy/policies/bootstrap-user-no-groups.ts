@@ -21,6 +21,7 @@ export const bootstrapUserNoGroups = resourcePolicy<UserNameConfig>(
       "temporary bootstrap user AdministratorAccess directly, never through a group.",
   },
   { userName: userNameConfigProperty },
+  new Set([T.userGroupMembership, T.groupMembership, T.nativeUserToGroupAddition, T.nativeUser]),
   (args, { userName }, report) => {
     const { type, props } = args;
     const what = describe(args);

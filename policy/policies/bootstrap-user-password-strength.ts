@@ -33,8 +33,8 @@ export const bootstrapUserPasswordStrength = resourcePolicy<PasswordConfig>(
       description: "Smallest accepted `passwordLength` of a login profile (AWS allows 6 to 128).",
     },
   },
+  new Set([T.loginProfile]),
   (args, { minimumPasswordLength: min }, report) => {
-    if (args.type !== T.loginProfile) return;
     const raw = prop(args.props, "passwordLength");
     const user = str(args.props, "user");
     const who = `${describe(args)}${user ? ` (user "${user}")` : ""}`;

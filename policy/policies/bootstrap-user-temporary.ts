@@ -12,6 +12,7 @@ import {
 } from "../lib/bootstrap-user";
 import { resourcePolicy } from "../lib/define";
 import { prop, record } from "../lib/props";
+import { T } from "../lib/resource-types";
 
 interface TemporaryConfig extends UserNameConfig {
   requiredTags: Record<string, string>;
@@ -63,6 +64,7 @@ export const bootstrapUserTemporary = resourcePolicy<TemporaryConfig>(
       description: "Tags (key to exact value) the bootstrap user must carry.",
     },
   },
+  new Set([T.user, T.nativeUser]),
   (args, { userName, requiredTags }, report) => {
     const name = declaredUserName(args.type, args.props);
     if (!isBootstrapUserName(name, userName)) return;

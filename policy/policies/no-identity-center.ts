@@ -14,13 +14,10 @@ export const noIdentityCenter = resourcePolicy<object>(
       "plain IAM user; Leverage sets up IAM Identity Center later, in its SSO layer, with that user's credentials.",
   },
   {},
-  (args, _config, report) => {
-    const prefix = IDENTITY_CENTER_TYPE_PREFIXES.find((p) => args.type.startsWith(p));
-    if (prefix !== undefined) {
-      report(
-        `${describe(args)} (${args.type}) is an IAM Identity Center resource: remove it from this stack; ` +
-          `the bootstrap step uses an IAM user, and Leverage's later SSO layer owns Identity Center.`,
-      );
-    }
-  },
+  (type) => IDENTITY_CENTER_TYPE_PREFIXES.some((p) => type.startsWith(p)),
+  (args, _config, report) =>
+    report(
+      `${describe(args)} (${args.type}) is an IAM Identity Center resource: remove it from this stack; ` +
+        `the bootstrap step uses an IAM user, and Leverage's later SSO layer owns Identity Center.`,
+    ),
 );

@@ -118,7 +118,7 @@ describe("policy robustness (fast-check)", () => {
             fc.asyncProperty(fc.array(resource, { maxLength: 5 }), async (resources) => {
               findings += assertWellFormed(await runPolicy(policy, resources), policy.description);
             }),
-            { numRuns: 100 },
+            { numRuns: 60 },
           ),
       );
       // The generator reaches the rule, so "no crash" was tested on inputs the rule acts on.
@@ -156,7 +156,7 @@ describe("policy robustness (fast-check)", () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
     assert.ok(rejected > 0, "some generated configs are invalid and reported");
   });
