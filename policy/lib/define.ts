@@ -114,12 +114,12 @@ function makeReport(
   return (message, target = defaultTarget) => {
     const verdict = findWaiver(waivers, target, todayUtc());
     if (verdict.kind === "waived") {
-      const info2: ViolationInfo = {
+      const waived: ViolationInfo = {
         message: `${info.description}\nWAIVED until ${verdict.waiver.expires} (${verdict.waiver.reason}): ${message}`,
         urn: target.urn,
         enforcementLevel: "advisory",
       };
-      (reportViolation as unknown as (v: ViolationInfo) => void)(info2);
+      (reportViolation as unknown as (v: ViolationInfo) => void)(waived);
     } else if (verdict.kind === "expired") {
       reportViolation(
         `The waiver for "${verdict.waiver.resource}" expired on ${verdict.waiver.expires} ` +
