@@ -58,9 +58,10 @@ export const bootstrapUserAccessKeys = stackPolicy<AccessKeysConfig>(
         );
       }
     }
-    for (const extra of bootstrapKeys.slice(max)) {
+    for (let i = max; i < bootstrapKeys.length; i++) {
+      const extra = bootstrapKeys[i];
       report(
-        `${describe(extra)} is access key number ${bootstrapKeys.indexOf(extra) + 1} of the bootstrap user "${userName}"; at most ${max} allowed: delete it (Leverage needs one key).`,
+        `${describe(extra)} is access key number ${i + 1} of the bootstrap user "${userName}"; at most ${max} allowed: delete it (Leverage needs one key).`,
         targetOf(extra),
       );
     }
