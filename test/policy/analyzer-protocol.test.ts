@@ -145,6 +145,16 @@ describe("policy pack over the Analyzer protocol (started as the CLI does)", fun
     for (const r of stack) assert.deepEqual((await pack.analyze(r)).diagnostics, [], r.name);
     assert.deepEqual((await pack.analyzeStack(stack)).diagnostics, []);
 
+    // The stack's own config reached the pack (PULUMI_CONFIG, as the CLI sets it): a policy
+    // pinned to another project sees the stack's projectName "acme" and says so.
+    await pack.configure({ "management-account-name": { projectName: "other" } });
+    const pinned = (await pack.analyzeStack(stack)).diagnostics.map((d) => d.message).join("\n");
+    assert.match(
+      pinned,
+      /Stack config `management-bootstrap:projectName` is "acme" but this policy is configured for project "other"/,
+    );
+    await pack.configure();
+
     const bad = stack.filter((r) => r.type !== T.loginProfile);
     bad.push(resource(T.accessKey, "extra-key", { user: "ci-bot", pgpKey: "k" }));
     const names = (await pack.analyzeStack(bad)).diagnostics.map((d) => `${d.policyName} ${d.urn}`).sort();
