@@ -145,8 +145,13 @@ export interface EngineLogEntry {
 export interface StartPolicyPackOptions {
   /** Directory holding PulumiPolicy.yaml (the `--policy-pack` argument). */
   packDir: string;
-  project: string;
-  stack: string;
+  /**
+   * The stack the pack judges. Leave project and stack out to start the pack with no stack
+   * context at all, as `pulumi policy analyze` does (it passes no PolicyAnalyzerOptions:
+   * no ConfigureStack, no PULUMI_NODEJS_* or PULUMI_CONFIG).
+   */
+  project?: string;
+  stack?: string;
   organization?: string;
   /** Stack config as the engine gives it: `namespace:key` -> string (objects as JSON). */
   config?: Record<string, string>;
@@ -158,6 +163,10 @@ export interface StartPolicyPackOptions {
   dryRun: boolean;
   /** Bound for the start and for each RPC (ms). Default 30 s. */
   timeoutMs?: number;
+  /** The engine server to announce (shared with the program); one of its own otherwise. */
+  engine?: EngineServer;
+  /** Aborting stops a start in progress (the pack is killed, the start rejects). */
+  signal?: AbortSignal;
   /** Called with the pack's process id as soon as it is spawned. */
   onSpawn?: (pid: number) => void;
   /** Extra environment for the pack (the CLI passes its own environment through). */
@@ -253,10 +262,17 @@ export function parsePort(line: string): number {
 }
 
 /**
- * The address the pack is told is the engine's (`host.ServerAddr()`): a small Engine
- * service that records Log calls, so anything the pack logs through the engine is kept.
+ * The address the pack (and the program) is told is the engine's (`host.ServerAddr()`): a
+ * small Engine service that records Log calls, so what they log through the engine is kept.
  */
-async function startEngineServer(logs: EngineLogEntry[]): Promise<{ address: string; server: grpc.Server }> {
+export interface EngineServer {
+  address: string;
+  logs: EngineLogEntry[];
+  close(): void;
+}
+
+export async function startEngineServer(): Promise<EngineServer> {
+  const logs: EngineLogEntry[] = [];
   const server = new grpc.Server();
   const severities: Record<number, EngineLogEntry["severity"]> = {
     [enginepb.LogSeverity.DEBUG]: "debug",
@@ -266,6 +282,9 @@ async function startEngineServer(logs: EngineLogEntry[]): Promise<{ address: str
   };
   const impl: Partial<enginerpc.IEngineServer> = {
     log: (call, cb) => {
+      // Debug logs are the engine's verbose log only; the SDK's quote whole RPC responses,
+      // secret values included, so they are not kept at all.
+      if (call.request.getSeverity() === enginepb.LogSeverity.DEBUG) return cb(null, new Empty());
       logs.push({
         severity: severities[call.request.getSeverity()] ?? "info",
         message: call.request.getMessage(),
@@ -282,7 +301,7 @@ async function startEngineServer(logs: EngineLogEntry[]): Promise<{ address: str
       err ? reject(err) : resolve(p),
     ),
   );
-  return { address: `127.0.0.1:${port}`, server };
+  return { address: `127.0.0.1:${port}`, logs, close: () => server.forceShutdown() };
 }
 
 const LEVEL_FROM_PB: Record<number, EnforcementLevel> = {
@@ -488,7 +507,7 @@ export class PolicyPack {
   private constructor(
     private readonly child: ChildProcess,
     private readonly client: analyzerrpc.AnalyzerClient,
-    private readonly engine: grpc.Server,
+    private readonly ownEngine: EngineServer | undefined,
     engineLogs: EngineLogEntry[],
     readonly packDir: string,
     readonly project: PolicyPackProject,
@@ -559,8 +578,8 @@ export class PolicyPack {
       );
     }
 
-    const engineLogs: EngineLogEntry[] = [];
-    const engine = await startEngineServer(engineLogs);
+    const ownEngine = opts.engine === undefined;
+    const engine = opts.engine ?? (await startEngineServer());
 
     // RunPlugin's environment: the CLI's own, plus what the proxy learnt from ConfigureStack.
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
@@ -571,11 +590,14 @@ export class PolicyPack {
       }
     }
     env.PULUMI_NODEJS_TYPESCRIPT = "true";
-    if (opts.organization) env.PULUMI_NODEJS_ORGANIZATION = opts.organization;
-    if (opts.project) env.PULUMI_NODEJS_PROJECT = opts.project;
-    if (opts.stack) env.PULUMI_NODEJS_STACK = opts.stack;
-    env.PULUMI_NODEJS_DRY_RUN = String(opts.dryRun);
-    if (opts.config) env.PULUMI_CONFIG = JSON.stringify(opts.config);
+    const withStack = opts.project !== undefined || opts.stack !== undefined;
+    if (withStack) {
+      if (opts.organization) env.PULUMI_NODEJS_ORGANIZATION = opts.organization;
+      if (opts.project) env.PULUMI_NODEJS_PROJECT = opts.project;
+      if (opts.stack) env.PULUMI_NODEJS_STACK = opts.stack;
+      env.PULUMI_NODEJS_DRY_RUN = String(opts.dryRun);
+      if (opts.config) env.PULUMI_CONFIG = JSON.stringify(opts.config);
+    }
 
     const child = spawn(process.execPath, [runPath, engine.address, packDir], {
       cwd: packDir,
@@ -594,10 +616,10 @@ export class PolicyPack {
 
     let port: number;
     try {
-      port = await readPort(child, timeoutMs, () => stderrSoFar);
+      port = await readPort(child, timeoutMs, () => stderrSoFar, opts.signal);
     } catch (e) {
       await killAndWait(child);
-      engine.server.forceShutdown();
+      if (ownEngine) engine.close();
       throw e;
     } finally {
       child.stderr?.off("data", onStderr);
@@ -610,19 +632,20 @@ export class PolicyPack {
     const pack = new PolicyPack(
       child,
       client,
-      engine.server,
-      engineLogs,
+      ownEngine ? engine : undefined,
+      engine.logs,
       packDir,
       project,
       port,
       timeoutMs,
       stderrSoFar,
     );
+    if (!withStack) return pack;
     try {
       // policy_proxy.go Attach: forward the stack configuration; Unimplemented is fine.
       const req = new analyzerpb.AnalyzerStackConfigureRequest()
-        .setStack(opts.stack)
-        .setProject(opts.project)
+        .setStack(opts.stack ?? "")
+        .setProject(opts.project ?? "")
         .setOrganization(opts.organization ?? "")
         .setDryRun(opts.dryRun)
         .setConfigSecretKeysList(opts.configSecretKeys ?? []);
@@ -664,7 +687,7 @@ export class PolicyPack {
       return new PolicyPackError(`${where} did not answer ${method} within ${this.timeoutMs} ms`, "timeout");
     }
     if (this.exitNote || err.code === grpc.status.UNAVAILABLE) {
-      const tail = lastLine(this.stderrText);
+      const tail = errorLine(this.stderrText);
       return new PolicyPackError(
         `${where} ${this.exitNote ?? "became unreachable"} during ${method}${tail ? `: ${tail}` : ""}`,
         "crash",
@@ -894,11 +917,11 @@ export class PolicyPack {
     };
   }
 
-  /** Kills the pack (its whole process group) and stops the engine server. Idempotent. */
+  /** Kills the pack (its whole process group) and stops its own engine server. Idempotent. */
   async close(): Promise<void> {
     this.client.close();
     await killAndWait(this.child);
-    this.engine.forceShutdown();
+    this.ownEngine?.close();
     livePacks.delete(this.child);
   }
 }
@@ -913,17 +936,40 @@ function killAndWait(child: ChildProcess): Promise<void> {
   return exited;
 }
 
-function lastLine(text: string): string {
-  const lines = text
+/**
+ * The line of a pack's stderr that says what went wrong: a compiler error (`error TS2322`),
+ * else the thrown error (`Error: ...`, not run-policy-pack's "Running program ... failed"
+ * wrapper), else the last line that is not a stack frame.
+ */
+export function errorLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- ANSI colour codes from Node's stack traces
+  const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
+  const lines = plain
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => l !== "");
-  return lines.length > 0 ? lines[lines.length - 1] : "";
+    .filter((l) => l !== "" && !l.startsWith("at "));
+  return (
+    lines.find((l) => /\berror TS\d+/.test(l)) ??
+    lines.find((l) => /^\w*Error\b.*?:/.test(l) && !l.includes("[runtime] Running program")) ??
+    lines[lines.length - 1] ??
+    ""
+  );
 }
 
-function readPort(child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<number> {
+function readPort(
+  child: ChildProcess,
+  timeoutMs: number,
+  stderr: () => string,
+  signal: AbortSignal | undefined,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     let out = "";
+    const onAbort = () => {
+      done();
+      reject(new PolicyPackError("policy pack start was cancelled", "start"));
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort);
     const timer = setTimeout(() => {
       done();
       reject(new PolicyPackError(`policy pack did not print its port within ${timeoutMs} ms`, "timeout"));
@@ -948,7 +994,7 @@ function readPort(child: ChildProcess, timeoutMs: number, stderr: () => string):
       done();
       // Let the last stderr chunk arrive before quoting it.
       setImmediate(() => {
-        const tail = lastLine(stderr());
+        const tail = errorLine(stderr());
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         reject(
           new PolicyPackError(
@@ -964,6 +1010,7 @@ function readPort(child: ChildProcess, timeoutMs: number, stderr: () => string):
     };
     function done() {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       child.stdout?.off("data", onData);
       child.off("exit", onExit);
       child.off("error", onError);

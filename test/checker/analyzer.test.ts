@@ -291,12 +291,13 @@ describe("checker/analyzer: failures are bounded and leave no process behind", f
 
   const base = { project: "p", stack: "s", dryRun: true };
 
-  it("a pack that throws at start: stage 'start', with the pack's own last stderr line", async function () {
+  it("a pack that throws at start: stage 'start', quoting the pack's error from its stderr", async function () {
     const dir = writePack("throws", 'throw new Error("boom at load");\n');
     await assert.rejects(
       startPolicyPack({ ...base, packDir: dir, timeoutMs: 15_000 }),
       (e: PolicyPackError) =>
-        e.stage === "start" && /exited with code \d+ before printing its port/.test(e.message),
+        e.stage === "start" &&
+        /exited with code \d+ before printing its port: Error: boom at load$/.test(e.message),
     );
   });
 
