@@ -54,4 +54,18 @@ describe("docs/runbook.md", () => {
     for (const flag of credentialsFlags) assert.ok(LEVERAGE_CREDENTIALS_USAGE.includes(flag), flag);
     for (const flag of passwordFlags) assert.ok(SHOW_PASSWORD_USAGE.includes(flag), flag);
   });
+
+  it("runs only npm scripts that exist, as do the workflows", () => {
+    const workflowTexts = ["checks.yml", "pull-request.yml", "deploy.yml"].map((f) =>
+      readFileSync(path.join(ROOT, ".github", "workflows", f), "utf8"),
+    );
+    const scripts = new Set(
+      [runbook, ...workflowTexts].flatMap((text) =>
+        [...text.matchAll(/npm run (?:--silent )?([a-z][\w:-]*)/g)].map((m) => m[1]),
+      ),
+    );
+    for (const expected of ["check", "leverage-credentials", "show-password"])
+      assert.ok(scripts.has(expected), expected);
+    for (const script of scripts) assert.ok(script in pkg.scripts, `npm run ${script} exists`);
+  });
 });
