@@ -42,7 +42,9 @@ export const managementAccountName = stackPolicy<AccountNameConfig>(
   (args, config, report) => {
     const stack = readStackConfig();
     const stackProject = stack.get("projectName");
-    const stackAccount = stack.get("accountName");
+    // Pulumi.yaml declares `accountName` with `default: ""` (the program reads "" as
+    // `<projectName>-management`), so the CLI hands the pack "" when the stack leaves it out.
+    const stackAccount = stack.get("accountName") || undefined;
     const aliases = args.resources.filter((r) => r.type === T.accountAlias);
     if (stackProject === undefined && stackAccount === undefined && aliases.length === 0) {
       args.notApplicable("no projectName/accountName in the stack config and no AccountAlias in the stack");

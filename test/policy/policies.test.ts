@@ -129,6 +129,14 @@ describe("management-account-name", () => {
       assertClean(await runStack(p, [{ type: T.accountAlias, props: { accountAlias: "acme-management" } }]));
     });
   });
+  it('reads the declared default accountName "" as <projectName>-management, like the program', async () => {
+    await withEnv(env({ projectName: "acme", accountName: "" }), async () => {
+      assertClean(await runStack(p, []));
+    });
+    await withEnv(env({ projectName: "Acme_Corp", accountName: "" }), async () => {
+      assertOneViolation(await runStack(p, []), "mandatory", "not a Leverage project name");
+    });
+  });
   it("rejects a stack accountName that is not <projectName>-management", async () => {
     await withEnv(env({ projectName: "acme", accountName: "acme-root" }), async () => {
       assertOneViolation(
