@@ -227,7 +227,8 @@ export async function main(argv: string[], io: CliIO = processIO, shared?: Share
   return result.summary.mandatory > 0 ? 1 : 0;
 }
 
-if (require.main === module) {
+/** The command line entry (checker/main.js): exits with main's status. */
+export function run(): void {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e) => {
@@ -236,3 +237,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) run();

@@ -61,6 +61,10 @@ const BOOTSTRAP = `
 const { workerData } = require("node:worker_threads");
 const path = require("node:path");
 const fs = require("node:fs");
+const nodeModule = require("node:module");
+if (process.env.NODE_COMPILE_CACHE && typeof nodeModule.enableCompileCache === "function") {
+  nodeModule.enableCompileCache(process.env.NODE_COMPILE_CACHE);
+}
 const tsconfig = path.join(workerData.programDir, "tsconfig.json");
 const hasTsconfig = fs.existsSync(tsconfig);
 require(require.resolve("ts-node", { paths: [workerData.programDir, workerData.checkerDir] })).register({

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -420,6 +421,18 @@ describe("checker: npm run check with the real policy pack", function () {
 });
 
 describe("checker CLI: exit status 2 with one clear line", function () {
+  it("as a process (npm run check's entry, checker/main.js): exit 2, the error first on stderr, usage after", function () {
+    const r = spawnSync(process.execPath, [path.join(ROOT, "checker", "main.js"), "--stack"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 2);
+    const [first, second] = r.stderr.split("\n");
+    assert.match(first, /^error: Option '-s, --stack <value>' argument missing$/);
+    assert.match(second, /^usage: npm run check -- /);
+    assert.equal(r.stdout, "");
+  });
+
   const cases: [string, string[], RegExp][] = [
     ["an unknown flag", ["--nope"], /^error: Unknown option '--nope'/],
     ["a bad --format", ["--format", "xml"], /^error: --format 'xml' is not one of text, json, sarif, junit/],
