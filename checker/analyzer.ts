@@ -187,18 +187,35 @@ export class PolicyPackError extends Error {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const STDERR_KEEP = 8_000;
 
-// Every started pack, so that none outlives this process whatever way it ends.
+// Every started pack, so that none outlives this process whatever way it ends: at exit, and
+// on the signals that end a process without running exit handlers (Ctrl-C does not reach
+// the pack itself, which has a process group of its own).
 const livePacks = new Set<ChildProcess>();
-let exitHookInstalled = false;
+const ENDING_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+const onExit = () => {
+  for (const c of livePacks) killGroup(c);
+};
+const onSignal = (signal: NodeJS.Signals) => {
+  onExit();
+  unwatch();
+  // Then end as the signal would have ended this process.
+  process.kill(process.pid, signal);
+};
+function watch(): void {
+  process.on("exit", onExit);
+  for (const s of ENDING_SIGNALS) process.on(s, onSignal);
+}
+function unwatch(): void {
+  process.off("exit", onExit);
+  for (const s of ENDING_SIGNALS) process.off(s, onSignal);
+}
 function trackChild(child: ChildProcess): void {
+  if (livePacks.size === 0) watch();
   livePacks.add(child);
-  child.once("exit", () => livePacks.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once("exit", () => {
-      for (const c of livePacks) killGroup(c);
-    });
-  }
+  child.once("exit", () => untrack(child));
+}
+function untrack(child: ChildProcess): void {
+  if (livePacks.delete(child) && livePacks.size === 0) unwatch();
 }
 
 // The pack runs in its own process group (like the engine's cmdutil.RegisterProcessGroup)
@@ -922,7 +939,7 @@ export class PolicyPack {
     this.client.close();
     await killAndWait(this.child);
     this.ownEngine?.close();
-    livePacks.delete(this.child);
+    untrack(this.child);
   }
 }
 

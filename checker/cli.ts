@@ -48,7 +48,8 @@ export interface CliIO {
 export const processIO: CliIO = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
-  isTTY: process.stdout.isTTY === true,
+  // Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
+  isTTY: process.stdout.isTTY === true && !process.env.NO_COLOR,
   // `npm run` moves to the package root; INIT_CWD is where the user ran it.
   cwd: process.env.INIT_CWD ?? process.cwd(),
 };

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,10 +15,17 @@ import { UNKNOWN, secret } from "../../checker/wire";
 
 const MINIMAL_PACK = path.join(__dirname, "..", "fixtures", "packs", "minimal");
 
+/** Running (a zombie waiting to be reaped by whoever inherited it counts as gone). */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; Z = exited, not yet reaped.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;
   }
@@ -312,6 +320,34 @@ describe("checker/analyzer: failures are bounded and leave no process behind", f
     assert.ok(Date.now() - before < 5_000);
     assert.ok(pid > 0);
     assert.equal(isAlive(pid), false);
+  });
+
+  it("Ctrl-C (SIGINT) on the process that started a pack ends the pack too (it has its own process group)", async function () {
+    const script = `
+      const { startPolicyPack } = require(${JSON.stringify(path.resolve(__dirname, "..", "..", "checker", "analyzer.ts"))});
+      startPolicyPack({ packDir: ${JSON.stringify(MINIMAL_PACK)}, project: "p", stack: "s", dryRun: true })
+        .then((pack) => console.log(pack.pid));
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
+      cwd: path.resolve(__dirname, "..", ".."),
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const packPid = await new Promise<number>((resolve, reject) => {
+      child.stdout.once("data", (d: Buffer) => resolve(Number(String(d).trim())));
+      child.once("exit", (code) => reject(new Error(`child exited early with ${code}`)));
+    });
+    assert.equal(isAlive(packPid), true);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once("exit", (_c, sig) => resolve(sig)),
+    );
+    child.kill("SIGINT");
+    assert.equal(await exited, "SIGINT");
+    // The child sent SIGKILL to the pack's group before re-raising SIGINT; delivery is
+    // asynchronous, so wait (bounded) for the pack to be gone.
+    const deadline = Date.now() + 3_000;
+    while (isAlive(packPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(isAlive(packPid), false);
   });
 
   it("a directory without PulumiPolicy.yaml: one line naming the file", async function () {
