@@ -200,6 +200,19 @@ describe("checker: npm run check with the real policy pack", function () {
       });
     }
 
+    it("a program's pulumi.log warnings reach the report's Diagnostics, as under the engine", async function () {
+      const r = await check("warns");
+      assert.deepEqual(
+        r.logs.map((l) => [l.severity, l.message]),
+        [["warning", "fixture: the program warns through the engine's Log service"]],
+      );
+      const text = renderText(r, { color: false, artifact: "index.ts" });
+      assert.match(
+        text,
+        /\nDiagnostics:\n {2}pulumi:pulumi:Stack \(management-bootstrap-dev\):\n {4}warning: fixture: the program warns through the engine's Log service\n/,
+      );
+    });
+
     it("a program that throws: a check error naming the program and its message", async function () {
       await assert.rejects(
         check("throws"),
