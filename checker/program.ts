@@ -9,8 +9,8 @@
  * PULUMI_NODEJS_{PROJECT,STACK,DRY_RUN,ORGANIZATION}, and PULUMI_NODEJS_ENGINE so that its
  * `pulumi.log` calls reach an Engine service (see analyzer.ts startEngineServer).
  *
- * TypeScript is loaded with ts-node in transpile-only mode (the language host type-checks;
- * here `npm run typecheck` does that, and skipping it keeps the check fast).
+ * TypeScript is transpiled without type-checking (ts-cache.js; the language host type-checks
+ * with ts-node, here `npm run typecheck` does that, and skipping it keeps the check fast).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -55,26 +55,20 @@ export interface ProgramRun {
 
 const WORKER_FILE = path.join(__dirname, "program-worker.ts");
 
-// The worker has its own module system: register ts-node there before loading the worker
-// module and the program (run.ts registers ts-node the same way, with these defaults).
+// The worker has its own module system: a TypeScript loader goes in first (transpile only,
+// cached on disk, see ts-cache.js), then the worker module, which loads the program.
 const BOOTSTRAP = `
 const { workerData } = require("node:worker_threads");
-const path = require("node:path");
-const fs = require("node:fs");
 const nodeModule = require("node:module");
 if (process.env.NODE_COMPILE_CACHE && typeof nodeModule.enableCompileCache === "function") {
   nodeModule.enableCompileCache(process.env.NODE_COMPILE_CACHE);
 }
-const tsconfig = path.join(workerData.programDir, "tsconfig.json");
-const hasTsconfig = fs.existsSync(tsconfig);
-require(require.resolve("ts-node", { paths: [workerData.programDir, workerData.checkerDir] })).register({
-  transpileOnly: true,
-  skipProject: !hasTsconfig,
-  project: hasTsconfig ? tsconfig : undefined,
-  compilerOptions: { target: "ES2020", module: "commonjs", moduleResolution: "node" },
-});
+require(workerData.tsCache).register(workerData.programDir, workerData.tsCacheDir);
 require(workerData.workerFile);
 `;
+
+/** Transpiled TypeScript, shared by every run (content-addressed). */
+const TS_CACHE_DIR = path.join(__dirname, "..", "node_modules", ".cache", "management-bootstrap-check", "ts");
 
 function workerEnv(engineAddress: string | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -113,7 +107,8 @@ export class ProgramHost {
       workerData: {
         checkerProgramWorker: true,
         programDir: path.resolve(firstProgramDir),
-        checkerDir: __dirname,
+        tsCache: path.join(__dirname, "ts-cache.js"),
+        tsCacheDir: TS_CACHE_DIR,
         workerFile: WORKER_FILE,
       },
       stdout: true,
