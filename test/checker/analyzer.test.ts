@@ -12,6 +12,7 @@ import {
   startPolicyPack,
 } from "../../checker/analyzer";
 import { UNKNOWN, secret } from "../../checker/wire";
+import { useCompileCache } from "./compile-cache";
 
 const MINIMAL_PACK = path.join(__dirname, "..", "fixtures", "packs", "minimal");
 
@@ -33,8 +34,10 @@ function isAlive(pid: number): boolean {
 
 describe("checker/analyzer: a local policy pack over the engine's Analyzer protocol", function () {
   let pack: PolicyPack;
+  let restoreEnv: () => void;
 
   before(async function () {
+    restoreEnv = useCompileCache();
     pack = await startPolicyPack({
       packDir: MINIMAL_PACK,
       project: "management-bootstrap",
@@ -50,6 +53,7 @@ describe("checker/analyzer: a local policy pack over the engine's Analyzer proto
 
   after(async function () {
     await pack?.close();
+    restoreEnv();
   });
 
   it("reports the pack's info the way the engine converts it (sorted, version from PulumiPolicy.yaml or package.json)", async function () {
@@ -276,11 +280,14 @@ describe("checker/analyzer: policy pack config parsing (analyzer/config.go)", fu
 
 describe("checker/analyzer: failures are bounded and leave no process behind", function () {
   let tmp: string;
+  let restoreEnv: () => void;
   before(function () {
+    restoreEnv = useCompileCache();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "checker-pack-"));
   });
   after(function () {
     fs.rmSync(tmp, { recursive: true, force: true });
+    restoreEnv();
   });
 
   function writePack(name: string, indexJs: string): string {

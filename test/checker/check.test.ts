@@ -12,6 +12,7 @@ import { ProgramHost } from "../../checker/program";
 import { renderJson, renderJunit, renderSarif, renderText } from "../../checker/report";
 import { loadStackConfig } from "../../checker/stack-config";
 import { SECRET_SIG, SIG_KEY } from "../../checker/wire";
+import { useCompileCache } from "./compile-cache";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PACK = path.join(ROOT, "policy");
@@ -66,8 +67,10 @@ describe("checker: npm run check with the real policy pack", function () {
   // type-checks it with ts-node: seconds), with the dev stack's project and config. The
   // fixture programs are judged under that same config (checkProgram's programDir).
   let shared: SharedParts & { engine: EngineServer; pack: PolicyPack; host: ProgramHost };
+  let restoreEnv: () => void;
 
   before(async function () {
+    restoreEnv = useCompileCache();
     const config = loadStackConfig(ROOT, "dev");
     const engine = await startEngineServer();
     const host = new ProgramHost(ROOT, engine.address);
@@ -88,6 +91,7 @@ describe("checker: npm run check with the real policy pack", function () {
     await shared?.pack.close();
     await shared?.host.close();
     shared?.engine.close();
+    restoreEnv();
   });
 
   describe("the dev stack through the CLI", function () {
