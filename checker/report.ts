@@ -10,7 +10,7 @@ import type { Log as SarifLog, ReportingDescriptor, Result as SarifResult } from
 import type { PolicyInfo } from "./analyzer";
 import type { CheckResult, PlannedResource, Violation } from "./check";
 import { parseUrn } from "./check";
-import { SECRET_PLACEHOLDER, SECRET_SIG, SIG_KEY, redact } from "./wire";
+import { OUTPUT_VALUE_SIG, SECRET_PLACEHOLDER, SECRET_SIG, SIG_KEY, redact } from "./wire";
 
 export type Format = "text" | "json" | "sarif" | "junit";
 export const FORMATS: readonly Format[] = ["text", "json", "sarif", "junit"];
@@ -33,16 +33,21 @@ export function secretValues(trees: unknown[]): string[] {
       if (inSecret && v !== SECRET_PLACEHOLDER) found.add(v);
       return;
     }
-    if (typeof v === "number" || typeof v === "boolean") {
+    // A secret boolean reveals nothing worth scrubbing ("true" would garble every message).
+    if (typeof v === "number") {
       if (inSecret) found.add(String(v));
       return;
     }
     if (Array.isArray(v)) return v.forEach((e) => walk(e, inSecret));
     if (typeof v === "object") {
       const obj = v as Record<string, unknown>;
-      const secret = inSecret || obj[SIG_KEY] === SECRET_SIG || (obj.secret === true && "value" in obj);
-      if (secret && typeof obj.plaintext === "string") found.add(obj.plaintext);
-      for (const [k, e] of Object.entries(obj)) if (k !== SIG_KEY) walk(e, secret);
+      const sig = obj[SIG_KEY];
+      if (sig === SECRET_SIG) {
+        if (typeof obj.plaintext === "string") found.add(obj.plaintext);
+        return walk(obj.value, true);
+      }
+      if (sig === OUTPUT_VALUE_SIG) return walk(obj.value, inSecret || obj.secret === true);
+      for (const [k, e] of Object.entries(obj)) if (k !== SIG_KEY) walk(e, inSecret);
     }
   };
   for (const t of trees) walk(t, false);
@@ -114,7 +119,13 @@ const ANSI = {
   reset: "\x1b[0m",
 };
 
+/** Long strings (a PGP key, a policy document) are cut in the text plan; JSON has them whole. */
+const TEXT_VALUE_MAX = 100;
+
 function formatValue(v: unknown, indent: string): string {
+  if (typeof v === "string" && v.length > TEXT_VALUE_MAX) {
+    return `${JSON.stringify(v.slice(0, TEXT_VALUE_MAX - 20))}... (${v.length} characters)`;
+  }
   if (v === null || typeof v !== "object") return JSON.stringify(v);
   if (Array.isArray(v)) {
     if (v.length === 0) return "[]";
