@@ -97,13 +97,15 @@ export class ProgramHost {
   private consoleText = "";
   private exitError?: Error;
 
+  /** `extraEnv`: added to the worker's environment (e.g. NODE_COMPILE_CACHE). */
   constructor(
     firstProgramDir: string,
     readonly engineAddress?: string,
+    extraEnv: NodeJS.ProcessEnv = {},
   ) {
     this.worker = new Worker(BOOTSTRAP, {
       eval: true,
-      env: workerEnv(engineAddress),
+      env: { ...workerEnv(engineAddress), ...extraEnv },
       workerData: {
         checkerProgramWorker: true,
         programDir: path.resolve(firstProgramDir),

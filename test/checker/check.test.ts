@@ -12,7 +12,7 @@ import { ProgramHost } from "../../checker/program";
 import { renderJson, renderJunit, renderSarif, renderText } from "../../checker/report";
 import { loadStackConfig } from "../../checker/stack-config";
 import { SECRET_SIG, SIG_KEY } from "../../checker/wire";
-import { useCompileCache } from "./compile-cache";
+import { COMPILE_CACHE_ENV } from "./compile-cache";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PACK = path.join(ROOT, "policy");
@@ -62,18 +62,20 @@ function mandatoryPolicies(r: CheckResult): string[] {
   ].sort();
 }
 
-describe("checker: npm run check with the real policy pack", function () {
-  // One real pack serves every check here: started as the CLI starts it (run-policy-pack
-  // type-checks it with ts-node: seconds), with the dev stack's project and config. The
-  // fixture programs are judged under that same config (checkProgram's programDir).
-  let shared: SharedParts & { engine: EngineServer; pack: PolicyPack; host: ProgramHost };
-  let restoreEnv: () => void;
+type Shared = SharedParts & { engine: EngineServer; pack: PolicyPack; host: ProgramHost };
 
-  before(async function () {
-    restoreEnv = useCompileCache();
-    const config = loadStackConfig(ROOT, "dev");
-    const engine = await startEngineServer();
-    const host = new ProgramHost(ROOT, engine.address);
+/**
+ * One real pack serves every check below: started as the CLI starts it (run-policy-pack
+ * type-checks it with ts-node: seconds of CPU), with the dev stack's project and config; the
+ * fixture programs are judged under that same config (checkProgram's programDir). It starts
+ * when mocha loads this file, so its type-check overlaps the tests that run before these;
+ * `after` closes it (and the exit handler of checker/analyzer.ts, should `after` not run).
+ */
+async function startShared(): Promise<Shared> {
+  const config = loadStackConfig(ROOT, "dev");
+  const engine = await startEngineServer();
+  const host = new ProgramHost(ROOT, engine.address, COMPILE_CACHE_ENV);
+  try {
     const pack = await startPolicyPack({
       packDir: PACK,
       project: config.project.name,
@@ -83,15 +85,29 @@ describe("checker: npm run check with the real policy pack", function () {
       dryRun: true,
       engine,
       timeoutMs: 60_000,
+      env: COMPILE_CACHE_ENV,
     });
-    shared = { engine, pack, host };
+    return { engine, pack, host };
+  } catch (e) {
+    await host.close();
+    engine.close();
+    throw e;
+  }
+}
+const sharedStarting = startShared();
+sharedStarting.catch(() => undefined); // reported by `before`
+
+describe("checker: npm run check with the real policy pack", function () {
+  let shared: Shared;
+
+  before(async function () {
+    shared = await sharedStarting;
   });
 
   after(async function () {
     await shared?.pack.close();
     await shared?.host.close();
     shared?.engine.close();
-    restoreEnv();
   });
 
   describe("the dev stack through the CLI", function () {
@@ -393,15 +409,15 @@ describe("checker: npm run check with the real policy pack", function () {
             programDir: path.join(PROGRAMS, "hangs"),
             stack: "dev",
             packDir: PACK,
-            timeoutMs: 1_500,
+            timeoutMs: 800,
           },
           shared,
         ),
         (e: CheckError) =>
           e.stage === "timeout" &&
-          e.message === `program ${path.join(PROGRAMS, "hangs")} did not finish within 1500 ms`,
+          e.message === `program ${path.join(PROGRAMS, "hangs")} did not finish within 800 ms`,
       );
-      assert.ok(Date.now() - started < 4_000);
+      assert.ok(Date.now() - started < 3_000);
     });
   });
 });
