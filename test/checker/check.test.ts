@@ -97,6 +97,17 @@ async function startShared(): Promise<Shared> {
 const sharedStarting = startShared();
 sharedStarting.catch(() => undefined); // reported by `before`
 
+async function closeShared(): Promise<void> {
+  const shared = await sharedStarting.catch(() => undefined);
+  await shared?.pack.close();
+  await shared?.host.close();
+  shared?.engine.close();
+}
+
+// Root-level, so it also runs when --grep leaves out every test here: the pack and the
+// program worker would otherwise keep mocha's process alive.
+after(closeShared);
+
 describe("checker: npm run check with the real policy pack", function () {
   let shared: Shared;
 
@@ -104,11 +115,7 @@ describe("checker: npm run check with the real policy pack", function () {
     shared = await sharedStarting;
   });
 
-  after(async function () {
-    await shared?.pack.close();
-    await shared?.host.close();
-    shared?.engine.close();
-  });
+  after(closeShared);
 
   describe("the dev stack through the CLI", function () {
     it("passes: exit 0, the plan has the program's resources", async function () {
