@@ -106,12 +106,17 @@ async function closeShared(): Promise<void> {
 
 // Root-level, so it also runs when --grep leaves out every test here: the pack and the
 // program worker would otherwise keep mocha's process alive.
-after(closeShared);
+after(async function () {
+  this.timeout(60_000); // waits for a pack start still under way
+  await closeShared();
+});
 
 describe("checker: npm run check with the real policy pack", function () {
   let shared: Shared;
 
   before(async function () {
+    // The type-checked pack start takes seconds of CPU; allow for a busy machine.
+    this.timeout(60_000);
     shared = await sharedStarting;
   });
 
