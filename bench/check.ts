@@ -3,17 +3,16 @@
  * the breakdown the checker prints under --verbose (pack start, program run, analysis),
  * as medians over N runs (default 5), one run at a time.
  *
- * A second row runs the same check on a compiled copy of the pack (policy/ and the lib/ it
- * imports, transpiled to JavaScript in a temporary folder, `main: index.js`): the CLI starts
- * such a pack without ts-node compiling or type-checking anything, so the row shows what
- * shipping the pack compiled would save, in `pulumi preview --policy-pack` too.
+ * Two rows, for the two ways policy/index.js can start the pack: from policy/bin, compiled by
+ * `npm run build:policy` (run first, a no-op while it is fresh), as after `npm ci`; and from the
+ * TypeScript sources, which the CLI's ts-node type-checks, as when policy/bin is stale or
+ * missing (a copy of policy/ and lib/ without policy/bin, in a temporary folder).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import * as ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -52,36 +51,11 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid] : Math.round((s[mid - 1] + s[mid]) / 2);
 }
 
-/** Transpiles policy/ and lib/ into `dir` (same layout), `main: index.js`, sharing node_modules. */
-function compiledPackMirror(dir: string): string {
-  for (const top of ["policy", "lib"]) {
-    const walk = (rel: string) => {
-      for (const e of fs.readdirSync(path.join(ROOT, rel), { withFileTypes: true })) {
-        const from = path.join(rel, e.name);
-        if (e.name === "node_modules") continue;
-        if (e.isDirectory()) walk(from);
-        else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) {
-          const out = ts.transpileModule(fs.readFileSync(path.join(ROOT, from), "utf8"), {
-            compilerOptions: {
-              module: ts.ModuleKind.CommonJS,
-              target: ts.ScriptTarget.ES2022,
-              esModuleInterop: true,
-            },
-            fileName: from,
-          });
-          fs.mkdirSync(path.join(dir, rel), { recursive: true });
-          fs.writeFileSync(path.join(dir, from.replace(/\.ts$/, ".js")), out.outputText);
-        } else if (/\.(ya?ml|json)$/.test(e.name)) {
-          fs.mkdirSync(path.join(dir, rel), { recursive: true });
-          fs.copyFileSync(path.join(ROOT, from), path.join(dir, from));
-        }
-      }
-    };
-    walk(top);
-  }
-  const pkgFile = path.join(dir, "policy", "package.json");
-  const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8"));
-  fs.writeFileSync(pkgFile, JSON.stringify({ ...pkg, main: "index.js" }, null, 2));
+/** Copies policy/ (without bin/ and node_modules/) and lib/ into `dir`, sharing node_modules. */
+function unbuiltPackCopy(dir: string): string {
+  const skip = (src: string) => !/[/\\](bin|node_modules)$/.test(src);
+  fs.cpSync(path.join(ROOT, "policy"), path.join(dir, "policy"), { recursive: true, filter: skip });
+  fs.cpSync(path.join(ROOT, "lib"), path.join(dir, "lib"), { recursive: true });
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   return path.join(dir, "policy");
 }
@@ -94,10 +68,12 @@ function main(): void {
   }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-check-"));
   try {
-    const compiled = compiledPackMirror(tmp);
+    const built = spawnSync("npm", ["run", "-s", "build:policy"], { cwd: ROOT, encoding: "utf8" });
+    if (built.status !== 0) throw new Error(`npm run build:policy failed: ${built.stderr.trim()}`);
+    const unbuilt = unbuiltPackCopy(tmp);
     const rows: [string, string[]][] = [
-      ["npm run check (pack as the CLI runs it: ts-node, type-checked)", []],
-      ["npm run check, compiled pack (no ts-node compile)", ["--policy-pack", compiled]],
+      ["npm run check, policy/bin fresh (compiled pack)", []],
+      ["npm run check, policy/bin stale or missing (sources, type-checked)", ["--policy-pack", unbuilt]],
     ];
     console.log(
       `npm run check on the dev stack, ${runs} run(s) each, medians (ms); ${os.cpus().length} CPUs`,

@@ -65,10 +65,11 @@ function mandatoryPolicies(r: CheckResult): string[] {
 type Shared = SharedParts & { engine: EngineServer; pack: PolicyPack; host: ProgramHost };
 
 /**
- * One real pack serves every check below: started as the CLI starts it (run-policy-pack
- * type-checks it with ts-node: seconds of CPU), with the dev stack's project and config; the
- * fixture programs are judged under that same config (checkProgram's programDir). It starts
- * when mocha loads this file, so its type-check overlaps the tests that run before these;
+ * One real pack serves every check below: started as the CLI starts it (policy/bin when fresh,
+ * else the sources, which run-policy-pack's ts-node type-checks: seconds of CPU), with the dev
+ * stack's project and config; the fixture programs are judged under that same config
+ * (checkProgram's programDir). It starts when mocha loads this file, so its start overlaps the
+ * tests that run before these;
  * `after` closes it (and the exit handler of checker/analyzer.ts, should `after` not run).
  */
 async function startShared(): Promise<Shared> {
@@ -115,7 +116,7 @@ describe("checker: npm run check with the real policy pack", function () {
   let shared: Shared;
 
   before(async function () {
-    // The type-checked pack start takes seconds of CPU; allow for a busy machine.
+    // A type-checked pack start (policy/bin stale) takes seconds of CPU; allow for a busy machine.
     this.timeout(60_000);
     shared = await sharedStarting;
   });
@@ -374,7 +375,7 @@ describe("checker: npm run check with the real policy pack", function () {
     it("analyzes the exported state like `pulumi policy analyze --file`: exit 1 naming the group membership", async function () {
       const io = capture();
       // The shared pack stands in for a fresh one (it has stack context, which `policy analyze`
-      // does not give; no policy result here depends on it): one type-checked pack start less.
+      // does not give; no policy result here depends on it): one pack start less.
       const code = await main(["--file", EXPORT, "--format", "json"], io, {
         engine: shared.engine,
         pack: shared.pack,

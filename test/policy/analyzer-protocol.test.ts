@@ -1,6 +1,7 @@
 /**
  * The pack as the Pulumi CLI runs it: started with `@pulumi/pulumi/cmd/run-policy-pack` from
- * policy/ (ts-node, type-checked, resolving ../lib and the hoisted node_modules), spoken to
+ * policy/ (policy/index.js: the compiled policy/bin when fresh, else the sources, type-checked
+ * by the CLI's ts-node; resolving ../lib and the hoisted node_modules), spoken to
  * over the Analyzer gRPC protocol through checker/analyzer.ts. One pack process serves every
  * test here; it is killed in `after`.
  */
@@ -42,7 +43,7 @@ function daysFromToday(days: number): string {
 }
 
 describe("policy pack over the Analyzer protocol (started as the CLI does)", function () {
-  // Starting the pack type-checks it with ts-node, as the CLI does: a few seconds.
+  // A few seconds when policy/bin is stale: the CLI's ts-node then type-checks the sources.
   this.timeout(60_000);
   let pack: PolicyPack;
 

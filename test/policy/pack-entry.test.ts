@@ -1,0 +1,282 @@
+/**
+ * The pack's entry point (policy/index.js) and build (policy/build.js, `npm run build:policy`):
+ * the CLI gets the compiled policy/bin while it was compiled from exactly the current sources,
+ * and otherwise the TypeScript sources (type-checked by the CLI's ts-node), never stale code;
+ * the entry point prints nothing on stdout (the CLI reads the port from there). Everything runs
+ * on temporary copies: the real policy/ and lib/ are never touched.
+ */
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startPolicyPack } from "../../checker/analyzer";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const STALE_NOTE =
+  /^policy\/bin is stale or missing \((.+)\): type-checking the TypeScript sources \(run npm run build:policy to start faster\)$/m;
+
+/** A folder laid out like the repository (pack in policy/, ../lib, node_modules), under a temp dir. */
+function tempRepo(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+function build(repo: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(repo, "policy", "build.js"), ...args], {
+    cwd: repo,
+    encoding: "utf8",
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function edit(file: string, change: (text: string) => string): void {
+  fs.writeFileSync(file, change(fs.readFileSync(file, "utf8")));
+}
+
+describe("policy pack entry point and build", function () {
+  this.timeout(120_000);
+
+  describe("which code the entry point loads (a small stand-in pack)", function () {
+    let base: string;
+    let n = 0;
+
+    // The real entry point, stamp check, build script and tsconfigs; sources that only report
+    // which file runs, importing one another and ../lib like the real pack.
+    before(function () {
+      base = tempRepo("pack-entry-");
+      const pack = path.join(base, "policy");
+      fs.mkdirSync(path.join(pack, "lib"), { recursive: true });
+      fs.mkdirSync(path.join(base, "lib"));
+      for (const f of [
+        "index.js",
+        "stamp.js",
+        "build.js",
+        "tsconfig.json",
+        "tsconfig.build.json",
+        "package.json",
+      ]) {
+        fs.copyFileSync(path.join(ROOT, "policy", f), path.join(pack, f));
+      }
+      fs.writeFileSync(path.join(base, "lib", "naming.ts"), 'export const SUFFIX = "-management";\n');
+      fs.writeFileSync(
+        path.join(pack, "lib", "dep.ts"),
+        'import { SUFFIX } from "../../lib/naming";\nexport const VERSION = `one${SUFFIX}`;\n',
+      );
+      fs.writeFileSync(
+        path.join(pack, "index.ts"),
+        'import { VERSION } from "./lib/dep";\nprocess.stderr.write(`ran ${__filename} ${VERSION}\\n`);\n',
+      );
+      const r = build(base);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^build:policy: compiled 3 files into policy\/bin\/[0-9a-f]{16} in /);
+    });
+    after(() => fs.rmSync(base, { recursive: true, force: true }));
+
+    /** A copy of the built stand-in, so that every test changes its own. */
+    function copy(): string {
+      const dir = path.join(base, `case-${++n}`);
+      fs.mkdirSync(dir);
+      fs.cpSync(path.join(base, "policy"), path.join(dir, "policy"), { recursive: true });
+      fs.cpSync(path.join(base, "lib"), path.join(dir, "lib"), { recursive: true });
+      fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+      return dir;
+    }
+
+    /** Loads the pack directory as run-policy-pack does (`require(packDir)`) with a TypeScript loader. */
+    function load(repo: string): { ran: string; note?: string; stdout: string } {
+      const pack = path.join(repo, "policy");
+      const r = spawnSync(
+        process.execPath,
+        ["-r", require.resolve("ts-node/register/transpile-only"), "-e", `require(${JSON.stringify(pack)})`],
+        { cwd: pack, encoding: "utf8" },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const ran = /^ran (\S+) (\S+)$/m.exec(r.stderr);
+      assert.ok(ran, r.stderr);
+      return {
+        ran: `${path.relative(pack, ran[1]).split(path.sep).join("/")} ${ran[2]}`,
+        note: STALE_NOTE.exec(r.stderr)?.[1],
+        stdout: r.stdout,
+      };
+    }
+
+    it("a fresh build: loads policy/bin, silently, with nothing on stdout", function () {
+      const out = load(copy());
+      assert.match(out.ran, /^bin\/[0-9a-f]{16}\/policy\/index\.js one-management$/);
+      assert.equal(out.note, undefined);
+      assert.equal(out.stdout, "");
+    });
+
+    it("the stamp lists every compiled source, ../lib/naming.ts included, and the tsconfig files", function () {
+      const stamp = JSON.parse(fs.readFileSync(path.join(base, "policy", "bin", "stamp.json"), "utf8"));
+      assert.deepEqual(Object.keys(stamp.inputs).sort(), [
+        "../lib/naming.ts",
+        "index.ts",
+        "lib/dep.ts",
+        "tsconfig.build.json",
+        "tsconfig.json",
+      ]);
+      assert.match(stamp.digest, /^[0-9a-f]{64}$/);
+    });
+
+    const stale: [string, (repo: string) => void, string, string][] = [
+      [
+        "the entry's source changed",
+        (r) => edit(path.join(r, "policy", "index.ts"), (t) => t.replace("${VERSION}", "${VERSION}-edited")),
+        "index.ts changed",
+        "index.ts one-management-edited",
+      ],
+      [
+        "an imported source changed",
+        (r) => edit(path.join(r, "policy", "lib", "dep.ts"), (t) => t.replace("one", "two")),
+        "lib/dep.ts changed",
+        "index.ts two-management",
+      ],
+      [
+        "../lib/naming.ts changed",
+        (r) => edit(path.join(r, "lib", "naming.ts"), (t) => t.replace("-management", "-mgmt")),
+        "../lib/naming.ts changed",
+        "index.ts one-mgmt",
+      ],
+      [
+        "a new file is imported (its importer changed)",
+        (r) => {
+          fs.writeFileSync(path.join(r, "policy", "lib", "extra.ts"), 'export const EXTRA = "-extra";\n');
+          edit(
+            path.join(r, "policy", "lib", "dep.ts"),
+            (t) => `import { EXTRA } from "./extra";\n${t.replace("${SUFFIX}`", "${SUFFIX}${EXTRA}`")}`,
+          );
+        },
+        "lib/dep.ts changed",
+        "index.ts one-management-extra",
+      ],
+      [
+        "a compiler option changed",
+        (r) => edit(path.join(r, "policy", "tsconfig.json"), (t) => t.replace('"ES2022"', '"ES2021"')),
+        "tsconfig.json changed",
+        "index.ts one-management",
+      ],
+      [
+        "the stamp is missing (never built)",
+        (r) => fs.rmSync(path.join(r, "policy", "bin", "stamp.json")),
+        "no build",
+        "index.ts one-management",
+      ],
+      [
+        "the stamp is not a stamp",
+        (r) => fs.writeFileSync(path.join(r, "policy", "bin", "stamp.json"), '{"format":1,"digest":"x"}'),
+        "unreadable stamp",
+        "index.ts one-management",
+      ],
+      [
+        "the compiled files are gone",
+        (r) => {
+          for (const e of fs.readdirSync(path.join(r, "policy", "bin"))) {
+            if (e !== "stamp.json") fs.rmSync(path.join(r, "policy", "bin", e), { recursive: true });
+          }
+        },
+        "compiled files missing",
+        "index.ts one-management",
+      ],
+    ];
+    for (const [what, change, reason, ran] of stale) {
+      it(`${what}: loads the TypeScript sources, says why on stderr, nothing on stdout`, function () {
+        const repo = copy();
+        change(repo);
+        const out = load(repo);
+        assert.equal(out.ran, ran);
+        assert.equal(out.note, reason);
+        assert.equal(out.stdout, "");
+      });
+    }
+
+    it("build:policy rebuilds a stale build (the new code then runs), and skips a fresh one", function () {
+      const repo = copy();
+      edit(path.join(repo, "policy", "lib", "dep.ts"), (t) => t.replace("one", "three"));
+      const first = build(repo);
+      assert.equal(first.status, 0, first.stderr);
+      assert.match(first.stdout, /compiled 3 files/);
+      assert.match(load(repo).ran, /^bin\/[0-9a-f]{16}\/policy\/index\.js three-management$/);
+      assert.match(build(repo).stdout, /^build:policy: policy\/bin is up to date \([0-9a-f]{16}\)\n$/);
+      // The build it replaced is kept (a pack may be loading it), older ones are pruned later.
+      assert.equal(fs.readdirSync(path.join(repo, "policy", "bin")).length, 3);
+    });
+
+    it("a type error fails the build and removes the stamp, so the CLI type-checks and reports it", function () {
+      const repo = copy();
+      edit(
+        path.join(repo, "policy", "lib", "dep.ts"),
+        (t) => `${t}export const N: number = "not a number";\n`,
+      );
+      const r = build(repo);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /lib\/dep\.ts\(\d+,\d+\): error TS2322/);
+      assert.equal(fs.existsSync(path.join(repo, "policy", "bin", "stamp.json")), false);
+    });
+  });
+
+  describe("the real pack, started as the Pulumi CLI starts it", function () {
+    let repo: string;
+    const start = () =>
+      startPolicyPack({
+        packDir: path.join(repo, "policy"),
+        project: "p",
+        stack: "s",
+        dryRun: true,
+        timeoutMs: 90_000,
+      });
+
+    before(function () {
+      repo = tempRepo("pack-entry-real-");
+      const skip = (src: string) => !/[/\\](bin|node_modules)$/.test(src);
+      fs.cpSync(path.join(ROOT, "policy"), path.join(repo, "policy"), { recursive: true, filter: skip });
+      fs.cpSync(path.join(ROOT, "lib"), path.join(repo, "lib"), { recursive: true });
+      const r = build(repo);
+      assert.equal(r.status, 0, r.stderr);
+    });
+    after(() => fs.rmSync(repo, { recursive: true, force: true }));
+
+    it("compiles every .ts file of policy/ and ../lib/naming.ts", function () {
+      const stamp = JSON.parse(fs.readFileSync(path.join(repo, "policy", "bin", "stamp.json"), "utf8"));
+      const sources: string[] = [];
+      const walk = (rel: string) => {
+        for (const e of fs.readdirSync(path.join(repo, "policy", rel), { withFileTypes: true })) {
+          const r = rel ? `${rel}/${e.name}` : e.name;
+          if (e.isDirectory() && e.name !== "bin" && e.name !== "node_modules") walk(r);
+          else if (e.isFile() && e.name.endsWith(".ts")) sources.push(r);
+        }
+      };
+      walk("");
+      assert.deepEqual(
+        Object.keys(stamp.inputs).filter((f) => f.endsWith(".ts")),
+        ["../lib/naming.ts", ...sources].sort(),
+      );
+    });
+
+    it("fresh: runs the compiled pack; after a policy changes: runs the changed sources", async function () {
+      const fresh = await start();
+      try {
+        const info = await fresh.getAnalyzerInfo();
+        assert.equal(info.name, "management-bootstrap");
+        assert.equal(fresh.stderr.match(STALE_NOTE), null);
+      } finally {
+        await fresh.close();
+      }
+
+      edit(path.join(repo, "policy", "policies", "no-identity-center.ts"), (t) =>
+        t.replace("must not create IAM Identity Center", "must never create IAM Identity Center"),
+      );
+      const changed = await start();
+      try {
+        const info = await changed.getAnalyzerInfo();
+        const policy = info.policies.find((p) => p.name === "no-identity-center");
+        assert.match(policy?.description ?? "", /must never create IAM Identity Center/);
+        assert.equal(changed.stderr.match(STALE_NOTE)?.[1], "policies/no-identity-center.ts changed");
+      } finally {
+        await changed.close();
+      }
+    });
+  });
+});
