@@ -161,8 +161,13 @@ export interface StartPolicyPackOptions {
   tags?: Record<string, string>;
   /** true for `pulumi preview`, false for `pulumi up`. */
   dryRun: boolean;
-  /** Bound for the start and for each RPC (ms). Default 30 s. */
+  /**
+   * Bound for the start and for each RPC (ms). Default 30 s. The RPC bound is a timer on this
+   * side, not a gRPC deadline: the engine sends none (see PolicyPack.call).
+   */
   timeoutMs?: number;
+  /** Bound for each RPC (ms), where it should differ from `timeoutMs`'s. */
+  callTimeoutMs?: number;
   /** The engine server to announce (shared with the program); one of its own otherwise. */
   engine?: EngineServer;
   /** Aborting stops a start in progress (the pack is killed, the start rejects). */
@@ -508,6 +513,12 @@ function applyConfig(
   return result;
 }
 
+/** An RPC in flight: when it falls due (performance.now()) and how to time it out. */
+interface PendingCall {
+  due: number;
+  timedOut: () => void;
+}
+
 /** A running policy pack. Always `close()` it (also done at process exit). */
 export class PolicyPack {
   private info?: AnalyzerInfo;
@@ -516,6 +527,10 @@ export class PolicyPack {
   private declaredLevels = new Map<string, EnforcementLevel>();
   private exitNote?: string;
   private stderrText = "";
+  // Calls in flight, oldest first (every call gets the same bound, so this is also the order
+  // in which they fall due), and the one timer that watches them (see call()).
+  private readonly pending = new Set<PendingCall>();
+  private watchdog?: NodeJS.Timeout;
   /** Resolves when the pack process has ended, with how it ended ("exited with code 1"). */
   readonly exited: Promise<string>;
   /** Messages the pack sent to the engine's Log service. */
@@ -654,7 +669,7 @@ export class PolicyPack {
       packDir,
       project,
       port,
-      timeoutMs,
+      opts.callTimeoutMs ?? timeoutMs,
       stderrSoFar,
     );
     if (!withStack) return pack;
@@ -668,11 +683,7 @@ export class PolicyPack {
         .setConfigSecretKeysList(opts.configSecretKeys ?? []);
       for (const [k, v] of Object.entries(opts.config ?? {})) req.getConfigMap().set(k, v);
       for (const [k, v] of Object.entries(opts.tags ?? {})) req.getTagsMap().set(k, v);
-      await pack.call(
-        "ConfigureStack",
-        (cb, o) => client.configureStack(req, new grpc.Metadata(), o, cb),
-        true,
-      );
+      await pack.call("ConfigureStack", (cb) => client.configureStack(req, new grpc.Metadata(), cb), true);
     } catch (e) {
       await pack.close();
       throw e;
@@ -680,28 +691,77 @@ export class PolicyPack {
     return pack;
   }
 
-  /** Runs one unary RPC with a deadline; turns failures into a one-line PolicyPackError. */
+  /**
+   * Runs one unary RPC; turns failures into a one-line PolicyPackError.
+   *
+   * No gRPC deadline is sent: the engine sends none on any Analyzer call (analyzer_plugin.go
+   * passes `a.ctx.Request()`, a context.WithCancel without a deadline), and a deadline costs
+   * a timer per call on both sides (the pack's grpc-js server arms one for the
+   * `grpc-timeout` header): 8-11% of a bare grpc-js Analyze call's wall time, a smaller
+   * share of this client's (docs/performance.md).
+   * A call that is not answered within `timeoutMs` is cancelled here instead, by one timer
+   * per pack that is re-armed only when it fires, not per call.
+   */
   private call<T>(
     method: string,
-    invoke: (cb: (err: grpc.ServiceError | null, res?: T) => void, o: Partial<grpc.CallOptions>) => void,
+    invoke: (cb: (err: grpc.ServiceError | null, res?: T) => void) => grpc.ClientUnaryCall,
     allowUnimplemented = false,
   ): Promise<T | undefined> {
     return new Promise((resolve, reject) => {
-      invoke(
-        (err, res) => {
+      let grpcCall: grpc.ClientUnaryCall | undefined;
+      const pending: PendingCall = {
+        due: performance.now() + this.timeoutMs,
+        timedOut: () => {
+          this.settled(pending);
+          reject(new PolicyPackError(this.timeoutMessage(method), "timeout"));
+          grpcCall?.cancel(); // its callback then finds the call settled
+        },
+      };
+      this.pending.add(pending);
+      // The timer keeps this process alive only while a call is in flight.
+      if (this.watchdog) this.watchdog.ref();
+      else this.watchdog = setTimeout(() => this.watch(), this.timeoutMs);
+      try {
+        grpcCall = invoke((err, res) => {
+          if (!this.settled(pending)) return;
           if (!err) return resolve(res);
           if (allowUnimplemented && err.code === grpc.status.UNIMPLEMENTED) return resolve(undefined);
           reject(this.rpcError(method, err));
-        },
-        { deadline: Date.now() + this.timeoutMs },
-      );
+        });
+      } catch (e) {
+        this.settled(pending);
+        reject(e as Error);
+      }
     });
+  }
+
+  /** Forgets a call; false if it was settled already. */
+  private settled(pending: PendingCall): boolean {
+    if (!this.pending.delete(pending)) return false;
+    if (this.pending.size === 0) this.watchdog?.unref();
+    return true;
+  }
+
+  /** The watchdog fired: time out the calls that are due, then wait for the oldest left. */
+  private watch(): void {
+    this.watchdog = undefined;
+    const now = performance.now();
+    for (const p of this.pending) {
+      if (p.due > now) break;
+      p.timedOut();
+    }
+    const oldest = this.pending.values().next().value;
+    if (oldest) this.watchdog = setTimeout(() => this.watch(), Math.max(1, Math.ceil(oldest.due - now)));
+  }
+
+  private timeoutMessage(method: string): string {
+    return `policy pack ${this.packDir} did not answer ${method} within ${this.timeoutMs} ms`;
   }
 
   private rpcError(method: string, err: grpc.ServiceError): PolicyPackError {
     const where = `policy pack ${this.packDir}`;
     if (err.code === grpc.status.DEADLINE_EXCEEDED) {
-      return new PolicyPackError(`${where} did not answer ${method} within ${this.timeoutMs} ms`, "timeout");
+      return new PolicyPackError(this.timeoutMessage(method), "timeout");
     }
     if (this.exitNote || err.code === grpc.status.UNAVAILABLE) {
       const tail = errorLine(this.stderrText);
@@ -716,8 +776,8 @@ export class PolicyPack {
   /** GetAnalyzerInfo, converted as analyzer_plugin.go does (cached, policies sorted). */
   async getAnalyzerInfo(): Promise<AnalyzerInfo> {
     if (this.info) return this.info;
-    const resp = (await this.call<analyzerpb.AnalyzerInfo>("GetAnalyzerInfo", (cb, o) =>
-      this.client.getAnalyzerInfo(new Empty(), new grpc.Metadata(), o, cb),
+    const resp = (await this.call<analyzerpb.AnalyzerInfo>("GetAnalyzerInfo", (cb) =>
+      this.client.getAnalyzerInfo(new Empty(), new grpc.Metadata(), cb),
     ))!;
     const supportsConfig = resp.getSupportsconfig();
     const policies: PolicyInfo[] = resp.getPoliciesList().map((p) => {
@@ -827,7 +887,7 @@ export class PolicyPack {
         );
     }
     if (Object.keys(config).length > 0) {
-      await this.call("Configure", (cb, o) => this.client.configure(req, new grpc.Metadata(), o, cb));
+      await this.call("Configure", (cb) => this.client.configure(req, new grpc.Metadata(), cb));
     }
     // Update the cached info with the configured enforcement levels, as the engine does.
     for (const p of info.policies) {
@@ -851,8 +911,8 @@ export class PolicyPack {
 
   /** Analyze: one resource's inputs, before it is created or updated. */
   async analyze(r: AnalyzerResource): Promise<AnalyzeResult> {
-    const resp = (await this.call<analyzerpb.AnalyzeResponse>("Analyze", (cb, o) =>
-      this.client.analyze(this.analyzeRequest(r), new grpc.Metadata(), o, cb),
+    const resp = (await this.call<analyzerpb.AnalyzeResponse>("Analyze", (cb) =>
+      this.client.analyze(this.analyzeRequest(r), new grpc.Metadata(), cb),
     ))!;
     return this.convertResponse(resp);
   }
@@ -861,7 +921,7 @@ export class PolicyPack {
   async remediate(r: AnalyzerResource): Promise<Remediation[]> {
     const resp = await this.call<analyzerpb.RemediateResponse>(
       "Remediate",
-      (cb, o) => this.client.remediate(this.analyzeRequest(r), new grpc.Metadata(), o, cb),
+      (cb) => this.client.remediate(this.analyzeRequest(r), new grpc.Metadata(), cb),
       true,
     );
     return (resp?.getRemediationsList() ?? []).map((m) => ({
@@ -899,7 +959,7 @@ export class PolicyPack {
     );
     const resp = await this.call<analyzerpb.AnalyzeResponse>(
       "AnalyzeStack",
-      (cb, o) => this.client.analyzeStack(req, new grpc.Metadata(), o, cb),
+      (cb) => this.client.analyzeStack(req, new grpc.Metadata(), cb),
       true, // packs too old for AnalyzeStack are skipped, as the engine does
     );
     return resp ? this.convertResponse(resp) : { diagnostics: [], notApplicable: [] };
@@ -938,6 +998,11 @@ export class PolicyPack {
   async close(): Promise<void> {
     this.client.close();
     await killAndWait(this.child);
+    // Calls still in flight fail now that the pack is gone; the watchdog is not needed.
+    if (this.pending.size === 0) {
+      clearTimeout(this.watchdog);
+      this.watchdog = undefined;
+    }
     this.ownEngine?.close();
     untrack(this.child);
   }

@@ -316,6 +316,112 @@ describe("checker/analyzer: failures are bounded and leave no process behind", f
     assert.equal(isAlive(pid), false);
   });
 
+  // A pack that answers like any other, except that it records the deadline of every call it
+  // receives (as its grpc-js server sees it) and never answers Analyze for a `test:index:Hang`.
+  const SLOW_PACK = `"use strict";
+const path = require("node:path");
+const grpc = require(
+  require.resolve("@grpc/grpc-js", { paths: [path.dirname(require.resolve("@pulumi/policy"))] }),
+);
+const { PolicyPack } = require("@pulumi/policy");
+const deadlines = {};
+const addService = grpc.Server.prototype.addService;
+grpc.Server.prototype.addService = function (service, impl) {
+  const wrapped = {};
+  for (const [name, fn] of Object.entries(impl)) {
+    wrapped[name] = function (call, cb) {
+      deadlines[name] = String(call.getDeadline());
+      if (name === "analyze" && call.request.getType() === "test:index:Hang") return;
+      return fn.call(this, call, cb);
+    };
+  }
+  return addService.call(this, service, wrapped);
+};
+new PolicyPack("slow", {
+  policies: [
+    {
+      name: "deadlines",
+      description: "Reports the deadlines seen so far.",
+      enforcementLevel: "advisory",
+      validateResource: (args, report) => {
+        if (args.type === "test:index:Deadlines") report(JSON.stringify(deadlines));
+      },
+    },
+  ],
+});
+`;
+  const resource = (type: string, name: string) => ({
+    urn: `urn:pulumi:s::p::${type}::${name}`,
+    type,
+    name,
+    properties: {},
+  });
+
+  describe("a pack that never answers a call", function () {
+    let slow: PolicyPack;
+    before(async function () {
+      this.timeout(120_000);
+      // A generous bound for the start (a busy machine), a short one for each call.
+      slow = await startPolicyPack({
+        ...base,
+        packDir: writePack("slow", SLOW_PACK),
+        timeoutMs: 60_000,
+        callTimeoutMs: 800,
+      });
+    });
+    after(async function () {
+      await slow?.close();
+    });
+
+    it("is sent no gRPC deadline on any call, as the engine sends none", async function () {
+      await slow.configure();
+      await slow.remediate(resource("test:index:Thing", "r"));
+      await slow.analyzeStack([resource("test:index:Thing", "s")]);
+      const res = await slow.analyze(resource("test:index:Deadlines", "d"));
+      const seen = JSON.parse(res.diagnostics[0].message.split("\n").pop()!);
+      assert.deepEqual(seen, {
+        configureStack: "Infinity",
+        getAnalyzerInfo: "Infinity",
+        configure: "Infinity",
+        remediate: "Infinity",
+        analyzeStack: "Infinity",
+        analyze: "Infinity",
+      });
+    });
+
+    it("is cancelled after the bound with stage 'timeout' naming the call; the pack answers the next call", async function () {
+      const t0 = performance.now();
+      await assert.rejects(
+        slow.analyze(resource("test:index:Hang", "h")),
+        (e: PolicyPackError) =>
+          e.stage === "timeout" &&
+          e.message === `policy pack ${slow.packDir} did not answer Analyze within 800 ms`,
+      );
+      const took = performance.now() - t0;
+      assert.ok(took >= 795 && took < 5_000, `rejected after ${Math.round(took)} ms`);
+      const ok = await slow.analyze(resource("test:index:Deadlines", "d"));
+      assert.equal(ok.diagnostics.length, 1);
+    });
+
+    it("times out each of several calls in flight at its own bound, not the others'", async function () {
+      const settledAt = (p: Promise<unknown>, t0: number) =>
+        p.then(
+          () => assert.fail("a call to a hanging Analyze was answered"),
+          (e: PolicyPackError) => (assert.equal(e.stage, "timeout"), performance.now() - t0),
+        );
+      const t0 = performance.now();
+      const first = settledAt(slow.analyze(resource("test:index:Hang", "a")), t0);
+      await new Promise((r) => setTimeout(r, 400));
+      const t1 = performance.now();
+      const second = settledAt(slow.analyze(resource("test:index:Hang", "b")), t1);
+      // A call that is answered in between is not timed out.
+      assert.equal((await slow.analyze(resource("test:index:Deadlines", "d"))).diagnostics.length, 1);
+      const [a, b] = await Promise.all([first, second]);
+      assert.ok(a >= 795 && a < 5_000, `first rejected after ${Math.round(a)} ms`);
+      assert.ok(b >= 795 && b < 5_000, `second rejected after ${Math.round(b)} ms of its own`);
+    });
+  });
+
   it("Ctrl-C (SIGINT) on the process that started a pack ends the pack too (it has its own process group)", async function () {
     const root = path.resolve(__dirname, "..", "..");
     // Loaded as npm run check loads the checker (cached transpile, no ts-node): quick.
