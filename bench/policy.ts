@@ -12,7 +12,16 @@
  *   server with policies that do nothing: the protocol's own cost;
  * - "policies in-process": every policy on args built as @pulumi/policy's server builds them
  *   (test/policy/harness.ts), no gRPC: the cost of this pack's rules.
- * CPU columns: the pack process (from /proc/<pid>/stat) and this client process.
+ * CPU columns: the pack process (from /proc/<pid>/stat, all its threads) and this client process.
+ *
+ * Both packs (and the in-process policies) are warmed up before anything is measured, so that
+ * the 1k figures, and with them the 10k/1k ratios, do not include JIT warm-up.
+ *
+ * Each gRPC row gets two verdicts against the same targets. "wall time" is what this benchmark
+ * waits for; it includes this Node client's own CPU (grpc-js, protobuf), about as much as the
+ * pack's on this machine, which the Pulumi CLI, a Go process, does not spend. "pack CPU" is
+ * the pack process's own CPU time: the part of the cost that stays when the CLI is the client
+ * (docs/performance.md).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -29,6 +38,8 @@ const IN_PROCESS_MODE = "policies in-process (no gRPC)";
 const STACK_MODE = "pack, AnalyzeStack alone (stack policies)";
 const LIMIT_10K_MS = 2_000;
 const LIMIT_RATIO = 12;
+/** Calls to each pack (one at a time, as measured) before anything is measured. */
+const WARMUP_RESOURCES = 2_000;
 const PROJECT = "management-bootstrap";
 const STACK_CONFIG = { [`${PROJECT}:projectName`]: "acme", [`${PROJECT}:accountName`]: "acme-management" };
 
@@ -166,6 +177,12 @@ async function main() {
   try {
     await real.configure();
     await noop.configure();
+    // Warm-up, not recorded: the same calls the measured rows make, on a stack of its own.
+    const warm = toWire(makeStack(WARMUP_RESOURCES));
+    await analyzeClean(real, warm, 1);
+    await analyzeClean(real, warm, 16);
+    await analyzeAll(noop, warm, 1);
+    for (const p of policies) await runPolicy(p, makeStack(SIZES[0]));
     for (let run = 0; run < runs; run++) {
       for (const n of SIZES) {
         const wire = toWire(stacks.get(n)!);
@@ -207,13 +224,18 @@ async function main() {
         `${fmt(median(row.s.map((s) => s.packCpuMs))).padStart(10)}${fmt(median(row.s.map((s) => s.clientCpuMs))).padStart(12)}${ratio.padStart(8)}`,
     );
   }
-  const verdict = (mode: string) => {
-    const at = (n: number) => median(rows.find((r) => r.mode === mode && r.n === n)!.s.map((s) => s.wallMs));
+  const verdict = (mode: string, metric: "wallMs" | "packCpuMs") => {
+    const at = (n: number) => median(rows.find((r) => r.mode === mode && r.n === n)!.s.map((s) => s[metric]));
     const ok = at(10_000) <= LIMIT_10K_MS && at(10_000) / at(1_000) <= LIMIT_RATIO;
     return `${ok ? "meets" : "MISSES"} the targets (10k <= ${LIMIT_10K_MS} ms: ${fmt(at(10_000))} ms; 10k/1k <= ${LIMIT_RATIO}: ${(at(10_000) / at(1_000)).toFixed(1)})`;
   };
+  console.log(
+    "verdicts: wall time = what this benchmark waits for, including this Node client's own CPU, which the" +
+      " Pulumi CLI (Go) does not spend; pack CPU = the pack process's own CPU, what stays with the CLI as client",
+  );
   for (const mode of [ENGINE_MODE, STACK_MODE, IN_PROCESS_MODE]) {
-    console.log(`${mode}: ${verdict(mode)}`);
+    console.log(`${mode}, wall time: ${verdict(mode, "wallMs")}`);
+    if (mode !== IN_PROCESS_MODE) console.log(`${mode}, pack CPU: ${verdict(mode, "packCpuMs")}`);
   }
 }
 
