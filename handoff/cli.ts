@@ -3,9 +3,16 @@ import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type * as openpgp from "openpgp";
 import { EXIT_BAD_INPUT, HandoffInputError } from "./errors";
-import { assertKeyMatchesFingerprint, readPrivateKeyFile, unlockPrivateKey } from "./pgp";
+import { assertKeyMatchesFingerprint, decryptOutput, readPrivateKeyFile, unlockPrivateKey } from "./pgp";
 import { askHiddenOnTerminal, PASSPHRASE_ENV } from "./prompt";
-import { OUTPUT, optionalStringOutput, parseStackOutputs, type StackOutputs } from "./stackOutputs";
+import {
+  hasOutput,
+  OUTPUT,
+  optionalStringOutput,
+  parseStackOutputs,
+  requireStringOutput,
+  type StackOutputs,
+} from "./stackOutputs";
 
 /** The process seen by a CLI; tests pass their own. */
 export interface CliIo {
@@ -101,6 +108,28 @@ export async function loadDecryptionKey(
     if (fromEnv !== undefined) return fromEnv;
     return io.askPassphrase(`Passphrase for PGP key ${fingerprint}:`);
   });
+}
+
+/**
+ * A secret the program outputs either as a Pulumi secret (`plain`) or, with pgpKey set,
+ * PGP-encrypted (`encrypted`): returns the plain value, decrypting with --private-key FILE when
+ * needed. `missing` is the message when the stack has neither output.
+ */
+export async function readSecretOutput(
+  io: CliIo,
+  outputs: StackOutputs,
+  names: { plain: string; encrypted: string },
+  privateKeyFile: string | undefined,
+  missing: string,
+): Promise<string> {
+  if (hasOutput(outputs, names.plain)) return requireStringOutput(outputs, names.plain, "");
+  if (!hasOutput(outputs, names.encrypted)) throw new HandoffInputError(missing);
+  const encrypted = requireStringOutput(outputs, names.encrypted, "");
+  if (privateKeyFile === undefined) {
+    throw new HandoffInputError(needsPrivateKeyMessage(names.encrypted, outputs));
+  }
+  const key = await loadDecryptionKey(io, privateKeyFile, outputs);
+  return decryptOutput(names.encrypted, encrypted, key);
 }
 
 /** The message when an encrypted output needs a key the operator did not pass. */

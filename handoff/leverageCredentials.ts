@@ -2,21 +2,12 @@
  * `npm run leverage-credentials`: turns the stack outputs into the access keys CSV that
  * `leverage credentials configure --type BOOTSTRAP --credentials-file keys.csv` reads.
  */
-import {
-  loadDecryptionKey,
-  needsPrivateKeyMessage,
-  parseFlags,
-  processIo,
-  readStackOutputs,
-  runCli,
-  type CliIo,
-} from "./cli";
+import { parseFlags, processIo, readSecretOutput, readStackOutputs, runCli, type CliIo } from "./cli";
 import { HandoffInputError } from "./errors";
 import { leverageCredentialsCsv, validateAccessKeyId } from "./leverageCsv";
-import { decryptOutput } from "./pgp";
 import { PASSPHRASE_ENV } from "./prompt";
 import { writeSecretFileAtomically } from "./secureFile";
-import { hasOutput, OUTPUT, optionalStringOutput, requireStringOutput } from "./stackOutputs";
+import { OUTPUT, optionalStringOutput, requireStringOutput } from "./stackOutputs";
 
 const TOOL = "leverage-credentials";
 export const DEFAULT_CSV_PATH = "keys.csv";
@@ -62,22 +53,13 @@ export async function leverageCredentials(argv: string[], io: CliIo): Promise<nu
     // Cheap format check first, so a wrong value never costs a passphrase prompt.
     validateAccessKeyId(accessKeyId);
 
-    let secretAccessKey: string;
-    if (hasOutput(outputs, OUTPUT.secretAccessKey)) {
-      secretAccessKey = requireStringOutput(outputs, OUTPUT.secretAccessKey, "");
-    } else if (hasOutput(outputs, OUTPUT.encryptedSecretAccessKey)) {
-      const encrypted = requireStringOutput(outputs, OUTPUT.encryptedSecretAccessKey, "");
-      const privateKeyFile = values["private-key"] as string | undefined;
-      if (privateKeyFile === undefined) {
-        throw new HandoffInputError(needsPrivateKeyMessage(OUTPUT.encryptedSecretAccessKey, outputs));
-      }
-      const key = await loadDecryptionKey(io, privateKeyFile, outputs);
-      secretAccessKey = await decryptOutput(OUTPUT.encryptedSecretAccessKey, encrypted, key);
-    } else {
-      throw new HandoffInputError(
-        `stack output has \`${OUTPUT.accessKeyId}\` but neither \`${OUTPUT.secretAccessKey}\` nor \`${OUTPUT.encryptedSecretAccessKey}\``,
-      );
-    }
+    const secretAccessKey = await readSecretOutput(
+      io,
+      outputs,
+      { plain: OUTPUT.secretAccessKey, encrypted: OUTPUT.encryptedSecretAccessKey },
+      values["private-key"] as string | undefined,
+      `stack output has \`${OUTPUT.accessKeyId}\` but neither \`${OUTPUT.secretAccessKey}\` nor \`${OUTPUT.encryptedSecretAccessKey}\``,
+    );
 
     const csv = leverageCredentialsCsv(accessKeyId, secretAccessKey);
     if (output === STDOUT) {

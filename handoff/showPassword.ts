@@ -2,19 +2,10 @@
  * `npm run show-password`: shows the bootstrap user's console sign-in details on the operator's
  * terminal, decrypting `encryptedPassword` when the stack used a pgpKey.
  */
-import {
-  loadDecryptionKey,
-  needsPrivateKeyMessage,
-  parseFlags,
-  processIo,
-  readStackOutputs,
-  runCli,
-  type CliIo,
-} from "./cli";
+import { parseFlags, processIo, readSecretOutput, readStackOutputs, runCli, type CliIo } from "./cli";
 import { HandoffInputError } from "./errors";
-import { decryptOutput } from "./pgp";
 import { PASSPHRASE_ENV } from "./prompt";
-import { hasOutput, OUTPUT, requireStringOutput } from "./stackOutputs";
+import { OUTPUT, requireStringOutput } from "./stackOutputs";
 
 const TOOL = "show-password";
 const PROGRAM_HINT = "it is one of the program's outputs; run `pulumi up` first";
@@ -57,22 +48,13 @@ export async function showPassword(argv: string[], io: CliIo): Promise<number> {
     const signInUrl = passwordOnly ? "" : requireStringOutput(outputs, OUTPUT.consoleSignInUrl, PROGRAM_HINT);
     const userName = passwordOnly ? "" : requireStringOutput(outputs, OUTPUT.userName, PROGRAM_HINT);
 
-    let password: string;
-    if (hasOutput(outputs, OUTPUT.consolePassword)) {
-      password = requireStringOutput(outputs, OUTPUT.consolePassword, "");
-    } else if (hasOutput(outputs, OUTPUT.encryptedPassword)) {
-      const encrypted = requireStringOutput(outputs, OUTPUT.encryptedPassword, "");
-      const privateKeyFile = values["private-key"] as string | undefined;
-      if (privateKeyFile === undefined) {
-        throw new HandoffInputError(needsPrivateKeyMessage(OUTPUT.encryptedPassword, outputs));
-      }
-      const key = await loadDecryptionKey(io, privateKeyFile, outputs);
-      password = await decryptOutput(OUTPUT.encryptedPassword, encrypted, key);
-    } else {
-      throw new HandoffInputError(
-        `stack output has neither \`${OUTPUT.consolePassword}\` nor \`${OUTPUT.encryptedPassword}\`; ${PROGRAM_HINT}`,
-      );
-    }
+    const password = await readSecretOutput(
+      io,
+      outputs,
+      { plain: OUTPUT.consolePassword, encrypted: OUTPUT.encryptedPassword },
+      values["private-key"] as string | undefined,
+      `stack output has neither \`${OUTPUT.consolePassword}\` nor \`${OUTPUT.encryptedPassword}\`; ${PROGRAM_HINT}`,
+    );
 
     if (passwordOnly) {
       io.stdout.write(`${password}\n`);
