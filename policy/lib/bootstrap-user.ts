@@ -3,7 +3,7 @@
  * user name, compared case-insensitively as IAM does (lib/naming.ts sameIamUserName): a program
  * cannot dodge a rule by spelling the name `MGMT-ORG-ADMIN`.
  */
-import type { PolicyConfigSchema } from "@pulumi/policy";
+import type { PolicyConfigSchema, PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { DEFAULT_BOOTSTRAP_USER_NAME, IAM_USER_NAME_PATTERN, sameIamUserName } from "../../lib/naming";
 import { str } from "./props";
 import { USER_NAME_PROPERTY } from "./resource-types";
@@ -38,4 +38,16 @@ export function isUserResource(type: string): boolean {
 export function describe(resource: { type: string; name: string }): string {
   const shortType = resource.type.split(":").pop() || resource.type;
   return `${shortType} "${resource.name}"`;
+}
+
+/**
+ * The stack's IAM users named `userName`; a stack without one is not this policy's business
+ * (`notApplicable` throws, as @pulumi/policy expects).
+ */
+export function bootstrapUsersOrNotApplicable(args: StackValidationArgs, userName: string): PolicyResource[] {
+  const users = args.resources.filter((r) =>
+    isBootstrapUserName(declaredUserName(r.type, r.props), userName),
+  );
+  if (users.length === 0) args.notApplicable(`no IAM user named "${userName}" in this stack`);
+  return users;
 }

@@ -2,7 +2,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
 import {
-  declaredUserName,
+  bootstrapUsersOrNotApplicable,
   describe,
   isBootstrapUserName,
   userNameConfigProperty,
@@ -50,10 +50,7 @@ export const bootstrapUserAdministratorAccess = stackPolicy<UserNameConfig>(
   },
   { userName: userNameConfigProperty },
   (args, { userName }, report) => {
-    const bootstrapUsers = args.resources.filter((r) =>
-      isBootstrapUserName(declaredUserName(r.type, r.props), userName),
-    );
-    if (bootstrapUsers.length === 0) args.notApplicable(`no IAM user named "${userName}" in this stack`);
+    const bootstrapUsers = bootstrapUsersOrNotApplicable(args, userName);
     if (args.resources.some((r) => attachesAdministratorAccess(r, userName))) return;
     for (const user of bootstrapUsers) {
       report(

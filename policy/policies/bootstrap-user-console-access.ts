@@ -1,6 +1,6 @@
 /** Runbook: the last step shows "Console sign-in URL, User name, Console password": the user signs in to the console. */
 import {
-  declaredUserName,
+  bootstrapUsersOrNotApplicable,
   describe,
   isBootstrapUserName,
   userNameConfigProperty,
@@ -22,10 +22,7 @@ export const bootstrapUserConsoleAccess = stackPolicy<UserNameConfig>(
   },
   { userName: userNameConfigProperty },
   (args, { userName }, report) => {
-    const bootstrapUsers = args.resources.filter((r) =>
-      isBootstrapUserName(declaredUserName(r.type, r.props), userName),
-    );
-    if (bootstrapUsers.length === 0) args.notApplicable(`no IAM user named "${userName}" in this stack`);
+    const bootstrapUsers = bootstrapUsersOrNotApplicable(args, userName);
     const hasProfile = args.resources.some(
       (r) => r.type === T.loginProfile && isBootstrapUserName(prop(r.props, "user"), userName),
     );
