@@ -30,15 +30,9 @@ export class ProgramError extends Error {
   }
 }
 
-export interface RunProgramOptions {
-  programDir: string;
+/** What the worker gets (see WorkerInput), plus how the host runs it. */
+export interface RunProgramOptions extends Omit<WorkerInput, "main"> {
   main?: string;
-  project: string;
-  stack: string;
-  organization?: string;
-  dryRun: boolean;
-  config: Record<string, string>;
-  secretKeys: string[];
   /** Address of the Engine service the program logs to. */
   engineAddress?: string;
   timeoutMs: number;
