@@ -28,8 +28,10 @@ function typescriptVersion(fromDir) {
 /**
  * Registers the `.ts` loader for files outside node_modules. `projectDir` holds the
  * tsconfig.json whose compilerOptions apply (defaults without one); `cacheDir` the cache.
+ * `inlineSourceMap` embeds source maps, so that with process.setSourceMapsEnabled(true) stack
+ * traces name .ts lines (the tests want that; npm run check does not pay for it).
  */
-function register(projectDir, cacheDir) {
+function register(projectDir, cacheDir, { inlineSourceMap = false } = {}) {
   const tsconfigFile = path.join(projectDir, "tsconfig.json");
   const tsconfigText = fs.existsSync(tsconfigFile) ? fs.readFileSync(tsconfigFile, "utf8") : "";
   const version = typescriptVersion(projectDir);
@@ -49,6 +51,8 @@ function register(projectDir, cacheDir) {
         declaration: false,
         composite: false,
         sourceMap: false,
+        inlineSourceMap,
+        inlineSources: inlineSourceMap,
       });
       compile = (src, file) => ts.transpileModule(src, { compilerOptions, fileName: file }).outputText;
     }
@@ -61,7 +65,7 @@ function register(projectDir, cacheDir) {
     const source = fs.readFileSync(filename, "utf8");
     const key = crypto
       .createHash("sha256")
-      .update(`${version}\0${tsconfigText}\0${filename}\0${source}`)
+      .update(`${version}\0${tsconfigText}\0${inlineSourceMap}\0${filename}\0${source}`)
       .digest("hex");
     const cached = path.join(cacheDir, `${key}.js`);
     let output;
