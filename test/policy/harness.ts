@@ -138,16 +138,11 @@ function withoutLevel(config?: Record<string, unknown>): Record<string, unknown>
   return rest;
 }
 
-export async function runResource(
-  policy: ResourceValidationPolicy,
-  input: ResourceInput,
-  opts: RunOptions = {},
-): Promise<Outcome> {
-  const out: Diagnostic[] = [];
-  const name = input.name ?? "subject";
+/** The fields @pulumi/policy's server gives a resource, for resource and stack policies alike. */
+function engineResource(input: ResourceInput, name: string) {
   const type = input.type;
   const props = wireProps(input.props ?? {});
-  const args: ResourceValidationArgs = {
+  return {
     type,
     props,
     urn: urnOf(type, name),
@@ -159,12 +154,23 @@ export async function runResource(
       additionalSecretOutputs: [],
       customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
     },
+    isType: (cls: unknown) => (cls as { __pulumiType?: string }).__pulumiType === type,
+    // Typed at each use: resource and stack args declare asType differently.
+    asType: (cls: unknown) => ((cls as { __pulumiType?: string }).__pulumiType === type ? props : undefined),
+  };
+}
+
+export async function runResource(
+  policy: ResourceValidationPolicy,
+  input: ResourceInput,
+  opts: RunOptions = {},
+): Promise<Outcome> {
+  const out: Diagnostic[] = [];
+  const resource = engineResource(input, input.name ?? "subject");
+  const args: ResourceValidationArgs = {
+    ...resource,
+    asType: resource.asType as ResourceValidationArgs["asType"],
     stackTags: opts.stackTags ?? new Map(),
-    isType: (cls) => (cls as unknown as { __pulumiType?: string }).__pulumiType === type,
-    asType: ((cls: unknown) =>
-      (cls as { __pulumiType?: string }).__pulumiType === type
-        ? props
-        : undefined) as ResourceValidationArgs["asType"],
     getConfig: <T extends object>() => withoutLevel(opts.config) as T,
     notApplicable: throwNotApplicable,
   };
@@ -194,28 +200,12 @@ export async function runStack(
   return guard(policy, out, async () => {
     // server.js deserializes every resource inside the policy's try block, so an unknown anywhere is caught there too.
     const resources: PolicyResource[] = inputs.map((input, i) => {
-      const name = input.name ?? `r${i}`;
-      const type = input.type;
-      const props = wireProps(input.props ?? {});
+      const resource = engineResource(input, input.name ?? `r${i}`);
       return {
-        type,
-        props,
-        urn: urnOf(type, name),
-        name,
-        opts: {
-          protect: false,
-          ignoreChanges: [],
-          aliases: [],
-          additionalSecretOutputs: [],
-          customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-        },
+        ...resource,
+        asType: resource.asType as PolicyResource["asType"],
         dependencies: [],
         propertyDependencies: {},
-        isType: (cls) => (cls as unknown as { __pulumiType?: string }).__pulumiType === type,
-        asType: ((cls: unknown) =>
-          (cls as { __pulumiType?: string }).__pulumiType === type
-            ? props
-            : undefined) as PolicyResource["asType"],
       };
     });
     const args: StackValidationArgs = {
