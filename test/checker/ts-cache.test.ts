@@ -8,7 +8,7 @@ const TS_CACHE = path.resolve(__dirname, "..", "..", "checker", "ts-cache.js");
 
 /**
  * checker/ts-cache.js replaces require's `.ts` loader, so it runs in a child process here
- * (this mocha process loads TypeScript through ts-node and must keep doing so).
+ * (this mocha process loads its own TypeScript through it, with another cache).
  */
 describe("checker/ts-cache: transpile-only TypeScript loading with an on-disk cache", function () {
   let tmp: string;
@@ -23,15 +23,16 @@ describe("checker/ts-cache: transpile-only TypeScript loading with an on-disk ca
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  const load = () =>
+  const load = (file = "program.ts", options = "{}") =>
     spawnSync(
       process.execPath,
       [
         "-e",
-        `require(${JSON.stringify(TS_CACHE)}).register(${JSON.stringify(tmp)}, ${JSON.stringify(path.join(tmp, "cache"))});
-         const m = require(${JSON.stringify(path.join(tmp, "program.ts"))});
-         const compiler = Object.keys(require.cache).some((f) => f.endsWith("typescript.js"));
-         console.log(JSON.stringify({ answer: m.answer, compiler }));`,
+        `process.setSourceMapsEnabled(true);
+         require(${JSON.stringify(TS_CACHE)}).register(${JSON.stringify(tmp)}, ${JSON.stringify(path.join(tmp, "cache"))}, ${options});
+         const m = require(${JSON.stringify(path.join(tmp, file))});
+         const compiler = Object.keys(require.cache).some((f) => f.endsWith(require("node:path").join("esbuild", "lib", "main.js")));
+         console.log(JSON.stringify({ answer: m.answer, compiler, where: m.where && m.where() }));`,
       ],
       { cwd: path.resolve(__dirname, "..", ".."), encoding: "utf8" },
     );
@@ -45,6 +46,26 @@ describe("checker/ts-cache: transpile-only TypeScript loading with an on-disk ca
     const second = load();
     assert.equal(second.status, 0, second.stderr);
     assert.deepEqual(JSON.parse(second.stdout), { answer: 42, compiler: false });
+  });
+
+  it("with inlineSourceMap, a stack trace from a cached file names the .ts file and line", function () {
+    fs.writeFileSync(
+      path.join(tmp, "trace.ts"),
+      [
+        "type Unused = { a: number };",
+        "export function where(): string {",
+        '  return new Error("here").stack!.split("\\n")[1];',
+        "}",
+        "",
+      ].join("\n"),
+    );
+    for (const round of ["transpiled", "cached"]) {
+      const r = load("trace.ts", "{ inlineSourceMap: true }");
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      assert.equal(out.compiler, round === "transpiled");
+      assert.match(out.where, /trace\.ts:3:\d+\)$/, round);
+    }
   });
 
   it("a changed file is transpiled again (the cache is keyed by content)", function () {
