@@ -17,3 +17,9 @@ if (build.entry) {
   );
   require("./index.ts");
 }
+
+// Node saves its compile cache (NODE_COMPILE_CACHE, which npm run check and the tests set) when
+// a process exits, but the engine and the checker end a pack with a kill: save it now that the
+// pack's code (ts-node, TypeScript, @pulumi/*) is loaded, so that the next start reuses it.
+// A no-op when the cache is off.
+require("node:module").flushCompileCache?.();

@@ -1,17 +1,35 @@
-// mocha's TypeScript loader (.mocharc.json "require"): the same loader as `npm run check`
-// (checker/main.js): transpile without type-checking (`npm run typecheck` does that) through an
-// on-disk cache keyed by content, and Node's compile cache for the JavaScript of dependencies.
-// After the first run, the test workers load neither the TypeScript compiler nor ts-node's
-// source-map support, which cost seconds of every run; Node's own source maps keep failures
-// pointing at .ts lines.
+// mocha's TypeScript loader (.mocharc.json "require"), set up like `npm run check`
+// (checker/main.js): TypeScript transpiled without type-checking (`npm run typecheck` does
+// that) by esbuild through an on-disk cache keyed by content, and Node's compile cache (V8 code
+// cache) for the JavaScript of dependencies. Node's own source maps keep failures pointing at
+// .ts lines.
+//
+// The suite starts ~25 Node processes (policy packs through run-policy-pack, the pack build,
+// the CLIs) that load the same @pulumi/*, gRPC, ts-node and TypeScript code. They share one
+// compile cache through NODE_COMPILE_CACHE, the same one npm run check uses, and each worker
+// saves what it has compiled after loading a test file (the root hook below) instead of only
+// at exit: so even the first run after `npm ci` compiles most of that code once, not per process.
 "use strict";
 const path = require("node:path");
 const nodeModule = require("node:module");
 
 const root = path.join(__dirname, "..");
-const cacheDir = path.join(root, "node_modules", ".cache", "management-bootstrap-test");
-if (typeof nodeModule.enableCompileCache === "function" && !process.env.NODE_DISABLE_COMPILE_CACHE) {
-  nodeModule.enableCompileCache(path.join(cacheDir, "v8"));
+const cacheRoot = path.join(root, "node_modules", ".cache");
+const compileCache = path.join(cacheRoot, "management-bootstrap-check");
+const canCache =
+  typeof nodeModule.enableCompileCache === "function" && !process.env.NODE_DISABLE_COMPILE_CACHE;
+if (canCache) {
+  process.env.NODE_COMPILE_CACHE ??= compileCache;
+  nodeModule.enableCompileCache(process.env.NODE_COMPILE_CACHE);
 }
 process.setSourceMapsEnabled(true);
-require("../checker/ts-cache").register(root, path.join(cacheDir, "ts"), { inlineSourceMap: true });
+require("../checker/ts-cache").register(root, path.join(cacheRoot, "management-bootstrap-test", "ts"), {
+  inlineSourceMap: true,
+});
+
+exports.mochaHooks = {
+  // Runs once per test file in a parallel worker, after the file and its imports are loaded.
+  beforeAll() {
+    if (canCache) nodeModule.flushCompileCache?.();
+  },
+};

@@ -12,7 +12,6 @@ import {
   startPolicyPack,
 } from "../../checker/analyzer";
 import { UNKNOWN, secret } from "../../checker/wire";
-import { COMPILE_CACHE_ENV } from "./compile-cache";
 
 const MINIMAL_PACK = path.join(__dirname, "..", "fixtures", "packs", "minimal");
 
@@ -37,7 +36,6 @@ describe("checker/analyzer: a local policy pack over the engine's Analyzer proto
 
   before(async function () {
     pack = await startPolicyPack({
-      env: COMPILE_CACHE_ENV,
       packDir: MINIMAL_PACK,
       project: "management-bootstrap",
       stack: "dev",
@@ -299,7 +297,7 @@ describe("checker/analyzer: failures are bounded and leave no process behind", f
     return dir;
   }
 
-  const base = { project: "p", stack: "s", dryRun: true, env: COMPILE_CACHE_ENV };
+  const base = { project: "p", stack: "s", dryRun: true };
 
   // A pack that throws while loading: test/checker/check.test.ts runs one through the CLI.
 
@@ -437,7 +435,6 @@ new PolicyPack("slow", {
     `;
     const child = spawn(process.execPath, ["-e", script], {
       cwd: root,
-      env: { ...process.env, ...COMPILE_CACHE_ENV },
       stdio: ["ignore", "pipe", "inherit"],
     });
     const packPid = await new Promise<number>((resolve, reject) => {

@@ -12,7 +12,6 @@ import { ProgramHost } from "../../checker/program";
 import { renderJson, renderJunit, renderSarif, renderText } from "../../checker/report";
 import { loadStackConfig } from "../../checker/stack-config";
 import { SECRET_SIG, SIG_KEY } from "../../checker/wire";
-import { COMPILE_CACHE_ENV } from "./compile-cache";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PACK = path.join(ROOT, "policy");
@@ -75,7 +74,7 @@ type Shared = SharedParts & { engine: EngineServer; pack: PolicyPack; host: Prog
 async function startShared(): Promise<Shared> {
   const config = loadStackConfig(ROOT, "dev");
   const engine = await startEngineServer();
-  const host = new ProgramHost(ROOT, engine.address, COMPILE_CACHE_ENV);
+  const host = new ProgramHost(ROOT, engine.address);
   try {
     const pack = await startPolicyPack({
       packDir: PACK,
@@ -86,7 +85,6 @@ async function startShared(): Promise<Shared> {
       dryRun: true,
       engine,
       timeoutMs: 60_000,
-      env: COMPILE_CACHE_ENV,
     });
     return { engine, pack, host };
   } catch (e) {
