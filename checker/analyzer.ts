@@ -24,7 +24,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import Ajv from "ajv";
+import Ajv, { type ValidateFunction } from "ajv";
 import * as yaml from "js-yaml";
 import * as analyzerpb from "@pulumi/pulumi/proto/analyzer_pb";
 import * as analyzerrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
@@ -452,6 +452,20 @@ export function parsePolicyPackConfig(text: string): Record<string, PolicyConfig
   return result;
 }
 
+const configAjv = new Ajv({ allErrors: true, strict: false });
+const configValidators = new Map<string, ValidateFunction>();
+
+/** One compiled validator per distinct schema: compiling is the costly part (~10 ms a schema). */
+function configValidator(schema: JSONSchema): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = configValidators.get(key);
+  if (!validate) {
+    validate = configAjv.compile(schema);
+    configValidators.set(key, validate);
+  }
+  return validate;
+}
+
 /**
  * analyzer/config.go ReconcilePolicyPackConfig: schema defaults < the pack's initial config
  * < the given config (`all` first, then per policy), then each policy's properties are
@@ -472,14 +486,13 @@ export function reconcilePolicyPackConfig(
   }
   result = applyConfig(applyConfig(result, initialConfig), config);
 
-  const ajv = new Ajv({ allErrors: true, strict: false });
   const errors: string[] = [];
   for (const p of policies) {
     if (!p.configSchema) continue;
     const schema: JSONSchema = { type: "object" };
     if (Object.keys(p.configSchema.properties).length > 0) schema.properties = p.configSchema.properties;
     if (p.configSchema.required.length > 0) schema.required = p.configSchema.required;
-    const validate = ajv.compile(schema);
+    const validate = configValidator(schema);
     if (!validate(result[p.name]?.properties ?? {})) {
       for (const e of validate.errors ?? []) {
         const where = e.instancePath ? e.instancePath.slice(1).replaceAll("/", ".") + ": " : "";
