@@ -48,7 +48,8 @@ describe("policy pack entry point and build", function () {
 
     // The real entry point, stamp check, build script and tsconfig.build.json; sources that only
     // report which file runs, importing one another and ../lib like the real pack. Their own
-    // tsconfig.json leaves out @types/node, so that each build type-checks in well under a second.
+    // tsconfig.json leaves out @types/node and takes the ES5 lib (the sources need nothing newer),
+    // so that each build type-checks in under half a second.
     before(function () {
       base = tempRepo("pack-entry-");
       const pack = path.join(base, "policy");
@@ -59,6 +60,7 @@ describe("policy pack entry point and build", function () {
       }
       const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "tsconfig.json"), "utf8"));
       tsconfig.compilerOptions.types = [];
+      tsconfig.compilerOptions.lib = ["ES5"];
       fs.writeFileSync(path.join(pack, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
       fs.writeFileSync(path.join(base, "lib", "naming.ts"), 'export const SUFFIX = "-management";\n');
       fs.writeFileSync(
