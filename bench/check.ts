@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { median } from "./stats";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -43,12 +44,6 @@ function runCheck(extraArgs: string[]): Sample {
     analysisMs: Number(m[3]),
     exit: r.status,
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : Math.round((s[mid - 1] + s[mid]) / 2);
 }
 
 /** Copies policy/ (without bin/ and node_modules/) and lib/ into `dir`, sharing node_modules. */
@@ -83,7 +78,7 @@ function main(): void {
     for (const [label, args] of rows) {
       const samples: Sample[] = [];
       for (let i = 0; i < runs; i++) samples.push(runCheck(args));
-      const med = (k: keyof Sample) => median(samples.map((s) => s[k]));
+      const med = (k: keyof Sample) => Math.round(median(samples.map((s) => s[k])));
       console.log(
         `| ${label} | ${med("wallMs")} | ${med("packStartMs")} | ${med("programMs")} | ${med("analysisMs")} |`,
       );

@@ -42,6 +42,7 @@ import * as enginepb from "@pulumi/pulumi/proto/engine_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { startPolicyPack, type EngineServer, type PolicyPack } from "../checker/analyzer";
+import { median } from "./stats";
 
 const PROJECT = "management-bootstrap";
 const RESOURCE = {
@@ -79,11 +80,6 @@ async function countingEngine(): Promise<EngineServer & { calls: Record<string, 
 function cpuMsOf(pid: number): number {
   const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, 10 ms ticks
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** Spawns a server that prints its port on its first stdout line. */

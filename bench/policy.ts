@@ -31,6 +31,7 @@ import { policies } from "../policy/policies";
 import { T } from "../policy/lib/resource-types";
 import { goodStack } from "../test/policy/fixtures";
 import { runPolicy, type ResourceInput } from "../test/policy/harness";
+import { median } from "./stats";
 
 const SIZES = [1_000, 10_000];
 const ENGINE_MODE = "pack, one call at a time (as the engine)";
@@ -142,11 +143,6 @@ async function analyzeClean(
   if (findings !== 0) {
     throw new Error(`the benchmark stack should be clean, but the pack reported ${findings} finding(s)`);
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function main() {
