@@ -1,4 +1,4 @@
-// mocha's TypeScript loader (.mocharc.json "require"), set up like `npm run check`
+// mocha's TypeScript loader (.mocharc.js "require"), set up like `npm run check`
 // (checker/main.js): TypeScript transpiled without type-checking (`npm run typecheck` does
 // that) by esbuild through an on-disk cache keyed by content, and Node's compile cache (V8 code
 // cache) for the JavaScript of dependencies. Node's own source maps keep failures pointing at
