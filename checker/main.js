@@ -1,16 +1,7 @@
-// Entry point of `npm run check`. Before anything is loaded it turns on Node's on-disk compile
-// cache (V8 code cache; Node >= 22.1), which the program's worker and the policy pack inherit
-// through NODE_COMPILE_CACHE: @pulumi/*, gRPC and the like load from cached bytecode after
-// the first run. It changes no behaviour, only start-up time. Then the TypeScript CLI runs,
-// transpiled without type-checking (`npm run typecheck` does that) through ./ts-cache.js.
+// Entry point of `npm run check`: turns on the compile cache and the cached TypeScript loader
+// (./ts-cache.js registerForCli; the program's worker and the policy pack inherit the compile
+// cache through NODE_COMPILE_CACHE), then runs the TypeScript CLI, transpiled without
+// type-checking (`npm run typecheck` does that).
 "use strict";
-const path = require("node:path");
-const nodeModule = require("node:module");
-
-const cacheDir = path.join(__dirname, "..", "node_modules", ".cache", "management-bootstrap-check");
-if (typeof nodeModule.enableCompileCache === "function" && !process.env.NODE_DISABLE_COMPILE_CACHE) {
-  nodeModule.enableCompileCache(cacheDir);
-  process.env.NODE_COMPILE_CACHE ??= cacheDir;
-}
-require("./ts-cache").register(path.join(__dirname, ".."), path.join(cacheDir, "ts"));
+require("./ts-cache").registerForCli(require("node:path").join(__dirname, ".."));
 require("./cli.ts").run();

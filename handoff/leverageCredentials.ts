@@ -2,7 +2,7 @@
  * `npm run leverage-credentials`: turns the stack outputs into the access keys CSV that
  * `leverage credentials configure --type BOOTSTRAP --credentials-file keys.csv` reads.
  */
-import { parseFlags, processIo, readSecretOutput, readStackOutputs, runCli, type CliIo } from "./cli";
+import { parseFlags, readSecretOutput, readStackOutputs, runCli, type CliIo } from "./cli";
 import { HandoffInputError } from "./errors";
 import { leverageCredentialsCsv, validateAccessKeyId } from "./leverageCsv";
 import { PASSPHRASE_ENV } from "./prompt";
@@ -73,11 +73,5 @@ export async function leverageCredentials(argv: string[], io: CliIo): Promise<nu
         `Next: leverage credentials configure --type BOOTSTRAP --credentials-file ${output}\n` +
         `Then delete ${output}: the key stays in ~/.aws/<short-name>/credentials.\n`,
     );
-  });
-}
-
-if (require.main === module) {
-  void leverageCredentials(process.argv.slice(2), processIo()).then((code) => {
-    process.exitCode = code;
   });
 }

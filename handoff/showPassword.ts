@@ -2,7 +2,7 @@
  * `npm run show-password`: shows the bootstrap user's console sign-in details on the operator's
  * terminal, decrypting `encryptedPassword` when the stack used a pgpKey.
  */
-import { parseFlags, processIo, readSecretOutput, readStackOutputs, runCli, type CliIo } from "./cli";
+import { parseFlags, readSecretOutput, readStackOutputs, runCli, type CliIo } from "./cli";
 import { HandoffInputError } from "./errors";
 import { PASSPHRASE_ENV } from "./prompt";
 import { OUTPUT, requireStringOutput } from "./stackOutputs";
@@ -67,11 +67,5 @@ export async function showPassword(argv: string[], io: CliIo): Promise<number> {
         `Console password:    ${password}\n` +
         (resetRequired ? "AWS asks for a new password at the first sign-in.\n" : ""),
     );
-  });
-}
-
-if (require.main === module) {
-  void showPassword(process.argv.slice(2), processIo()).then((code) => {
-    process.exitCode = code;
   });
 }

@@ -8,9 +8,9 @@ import { FAKE_SECRET_ACCESS_KEY, plainOutputs, temporaryFolder } from "./helpers
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "..", "..");
 
-/** Runs a hand-off script the way its npm script does (ts-node, transpile only), as a real process. */
-async function runTool(script: string, args: string[], input?: string) {
-  const child = run(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], {
+/** Runs a hand-off tool the way its npm script does (handoff/main.js), as a real process. */
+async function runTool(tool: string, args: string[], input?: string) {
+  const child = run(process.execPath, [path.join(ROOT, "handoff", "main.js"), tool, ...args], {
     cwd: ROOT,
   });
   if (input !== undefined) child.child.stdin?.end(input);
@@ -29,20 +29,27 @@ describe("handoff CLIs as processes (exit status, streams, npm scripts)", () => 
   };
 
   it("npm scripts point at the two tools", () => {
-    assert.equal(
-      packageJson.scripts["leverage-credentials"],
-      "ts-node --transpile-only handoff/leverageCredentials.ts",
-    );
-    assert.equal(packageJson.scripts["show-password"], "ts-node --transpile-only handoff/showPassword.ts");
+    assert.equal(packageJson.scripts["leverage-credentials"], "node handoff/main.js leverage-credentials");
+    assert.equal(packageJson.scripts["show-password"], "node handoff/main.js show-password");
   });
 
-  // One process only (ts-node start-up costs about a second); the in-process tests cover behaviour.
+  it("an unknown tool name: exit 2, one line naming it and the tools there are", async () => {
+    const result = await runTool("show-passwords", []);
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, "");
+    assert.equal(
+      result.stderr,
+      'handoff: unknown tool "show-passwords"; expected one of: show-password, leverage-credentials\n',
+    );
+  });
+
+  // Few processes: the in-process tests cover behaviour.
   it("exits 2 with one line on stderr and nothing on stdout or disk for bad input on stdin", async () => {
     const folder = temporaryFolder("handoff-process");
     try {
       const csv = path.join(folder.dir, "keys.csv");
       const broken = JSON.stringify(plainOutputs()).slice(0, -2);
-      const result = await runTool("handoff/leverageCredentials.ts", ["--output", csv], broken);
+      const result = await runTool("leverage-credentials", ["--output", csv], broken);
       assert.equal(result.code, 2);
       assert.equal(result.stdout, "");
       assert.match(result.stderr, /^leverage-credentials: stack output is not valid JSON;[^\n]*\n$/);
