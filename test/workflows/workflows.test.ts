@@ -218,10 +218,10 @@ describe("GitHub workflows (.github/workflows)", () => {
       }
     });
 
-    it("the test job runs npm ci and npm test", () => {
+    it("the test job runs npm ci, npm test and the formatting check", () => {
       assert.deepEqual(
         (checks().jobs.test.steps ?? []).filter((s) => s.run).map((s) => s.run),
-        ["npm ci", "npm test"],
+        ["npm ci", "npm test", "npm run format:check"],
       );
     });
 
