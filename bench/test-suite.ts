@@ -3,7 +3,7 @@
  * time, with medians over N runs (default 5).
  *
  * By default every run is a first run after `npm ci`, as on a CI machine: node_modules/.cache
- * (tsc's build info, the eslint, Prettier and transpile caches, the tests' V8 compile cache) is
+ * (tsc's build info, the eslint and transpile caches, the tests' V8 compile cache) is
  * deleted, and TMPDIR points at a new empty folder, so that the compile cache tsc, eslint and
  * npm keep in the system temp folder starts empty too. npm runs once (`npm --version`) before
  * the timer, as `npm ci` would have. policy/bin is kept: `npm ci` builds it. With --warm,
