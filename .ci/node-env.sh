@@ -1,7 +1,7 @@
 # Sourced by .ci/run (and usable by hand: `source .ci/node-env.sh`).
 # The project needs Node >= 22 (@pulumi/pulumi >= 3.250; package.json engines). CI runs on the
-# Active LTS line, Node 24: it runs npm test with about 9% less CPU than Node 22 (tsc and eslint
-# gain most). A machine whose Node is older than that line gets the pinned release from the
+# Node 24 LTS line ('Krypton'): it runs npm test with about 9% less CPU than Node 22 (tsc and
+# eslint gain most). A machine whose Node is older than that line gets the pinned release from the
 # npm registry's `node` package, which carries the official binary, installed into an ignored
 # folder and put first on PATH.
 NODE_PIN=24.21.0
