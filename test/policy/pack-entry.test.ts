@@ -10,15 +10,10 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- plain-JS module of the pack
-const { checkBuild } = require("../../policy/stamp") as {
-  checkBuild(packDir: string): { entry?: string; reason?: string };
-};
+import { checkBuild, STALE_NOTE } from "./pack-build";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_LOADER = path.join(ROOT, "checker", "ts-cache.js");
-const STALE_NOTE =
-  /^policy\/bin is stale or missing \((.+)\): type-checking the TypeScript sources \(run npm run build:policy to start faster\)$/m;
 
 /** A folder laid out like the repository (pack in policy/, ../lib, node_modules), under a temp dir. */
 function tempRepo(prefix: string): string {
