@@ -283,8 +283,8 @@ describe("policy pack entry point and build", function () {
     });
   });
 
-  // The real pack's start as the CLI starts it (compiled, silent) is asserted where it is started
-  // anyway: test/policy/analyzer-protocol.test.ts and test/checker/check.test.ts.
+  // That the real pack, started as the CLI starts it, runs the compiled build silently is asserted
+  // where it is started anyway: test/policy/analyzer-protocol.test.ts.
   describe("the real pack's build", function () {
     let repo: string;
 
