@@ -73,20 +73,35 @@ function register(projectDir, cacheDir, { inlineSourceMap = false } = {}) {
 }
 
 /**
- * What the repository's TypeScript CLIs (`npm run check`, `npm run show-password`,
- * `npm run leverage-credentials`) do before loading any TypeScript: turn on Node's on-disk
- * compile cache (V8 code cache; Node >= 22.1), which processes they start inherit through
- * NODE_COMPILE_CACHE, so that @pulumi/*, gRPC, openpgp and the like load from cached bytecode
- * after the first run, and register the `.ts` loader above. Both change start-up time only.
+ * Turns on Node's on-disk compile cache (V8 code cache; Node >= 22.1) in the repository's cache
+ * folder, or where NODE_COMPILE_CACHE already points, and exports the variable so that every
+ * process started from here (the program's worker, policy packs, the tests' children) shares
+ * it: @pulumi/*, gRPC, openpgp and the like then load from cached bytecode after the first run.
+ * Start-up time only. Returns whether the cache is on.
  */
-function registerForCli(projectDir) {
+function enableCompileCache(projectDir) {
   const nodeModule = require("node:module");
-  const cacheDir = path.join(projectDir, "node_modules", ".cache", "management-bootstrap-check");
-  if (typeof nodeModule.enableCompileCache === "function" && !process.env.NODE_DISABLE_COMPILE_CACHE) {
-    nodeModule.enableCompileCache(cacheDir);
-    process.env.NODE_COMPILE_CACHE ??= cacheDir;
+  if (typeof nodeModule.enableCompileCache !== "function" || process.env.NODE_DISABLE_COMPILE_CACHE) {
+    return false;
   }
-  register(projectDir, path.join(cacheDir, "ts"));
+  process.env.NODE_COMPILE_CACHE ??= path.join(
+    projectDir,
+    "node_modules",
+    ".cache",
+    "management-bootstrap-check",
+  );
+  nodeModule.enableCompileCache(process.env.NODE_COMPILE_CACHE);
+  return true;
 }
 
-module.exports = { register, registerForCli };
+/**
+ * What the repository's TypeScript CLIs (`npm run check`, `npm run show-password`,
+ * `npm run leverage-credentials`) do before loading any TypeScript: the compile cache above,
+ * and the `.ts` loader with its cache beside it.
+ */
+function registerForCli(projectDir) {
+  enableCompileCache(projectDir);
+  register(projectDir, path.join(projectDir, "node_modules", ".cache", "management-bootstrap-check", "ts"));
+}
+
+module.exports = { register, registerForCli, enableCompileCache };

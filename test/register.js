@@ -12,23 +12,17 @@
 "use strict";
 const path = require("node:path");
 const nodeModule = require("node:module");
+const tsCache = require("../checker/ts-cache");
 
 const root = path.join(__dirname, "..");
-const cacheRoot = path.join(root, "node_modules", ".cache");
-const compileCache = path.join(cacheRoot, "management-bootstrap-check");
-const canCache =
-  typeof nodeModule.enableCompileCache === "function" && !process.env.NODE_DISABLE_COMPILE_CACHE;
-if (canCache) {
-  process.env.NODE_COMPILE_CACHE ??= compileCache;
-  nodeModule.enableCompileCache(process.env.NODE_COMPILE_CACHE);
-}
+const canCache = tsCache.enableCompileCache(root);
 // Source maps for the repository's own files only (their inline maps point failures at .ts
 // lines). process.setSourceMapsEnabled would also read the maps that @pulumi/* and others ship
 // for each of their modules: ~0.15 s of CPU per process that loads them, for frames in
 // node_modules that no test failure needs mapped.
 if (typeof nodeModule.setSourceMapsSupport === "function") nodeModule.setSourceMapsSupport(true);
 else process.setSourceMapsEnabled(true);
-require("../checker/ts-cache").register(root, path.join(cacheRoot, "management-bootstrap-test", "ts"), {
+tsCache.register(root, path.join(root, "node_modules", ".cache", "management-bootstrap-test", "ts"), {
   inlineSourceMap: true,
 });
 
