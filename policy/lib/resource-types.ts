@@ -1,37 +1,49 @@
 /**
- * Type tokens the pack looks at. Policies compare `args.type` with these strings instead of
- * importing @pulumi/aws (which the pack does not depend on and which is slow to load); the
- * tokens are the `__pulumiType` of the classes in @pulumi/aws 7.x (node_modules/@pulumi/aws/iam).
- * `aws-native` (Cloud Control) tokens are listed where that provider offers the same thing, so a
- * program cannot step around a rule by switching providers.
+ * Every resource type token the pack looks at, named once. Policies compare `args.type` with
+ * these strings instead of importing @pulumi/aws (which the pack does not depend on and which is
+ * slow to load); the tokens are the `__pulumiType` of the classes in @pulumi/aws 7.x.
+ *
+ * aws-native types, Cloud Control `typeName`s and CloudFormation template types are not listed
+ * one by one: ./iam.ts maps all three onto the CloudFormation type name (`AWS::IAM::User`).
  */
 export const T = {
+  stack: "pulumi:pulumi:Stack",
   user: "aws:iam/user:User",
   loginProfile: "aws:iam/userLoginProfile:UserLoginProfile",
   accessKey: "aws:iam/accessKey:AccessKey",
+  serviceSpecificCredential: "aws:iam/serviceSpecificCredential:ServiceSpecificCredential",
+  sshKey: "aws:iam/sshKey:SshKey",
+  signingCertificate: "aws:iam/signingCertificate:SigningCertificate",
   accountAlias: "aws:iam/accountAlias:AccountAlias",
   userGroupMembership: "aws:iam/userGroupMembership:UserGroupMembership",
   groupMembership: "aws:iam/groupMembership:GroupMembership",
   userPolicyAttachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-  userPolicyAttachmentsExclusive: "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+  groupPolicyAttachment: "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+  rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
   policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
+  userPolicyAttachmentsExclusive: "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+  groupPolicyAttachmentsExclusive: "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+  rolePolicyAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
   userPolicy: "aws:iam/userPolicy:UserPolicy",
+  groupPolicy: "aws:iam/groupPolicy:GroupPolicy",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   userPoliciesExclusive: "aws:iam/userPoliciesExclusive:UserPoliciesExclusive",
+  role: "aws:iam/role:Role",
+  policy: "aws:iam/policy:Policy",
+  organization: "aws:organizations/organization:Organization",
+  delegatedAdministrator: "aws:organizations/delegatedAdministrator:DelegatedAdministrator",
+  cloudControl: "aws:cloudcontrol/resource:Resource",
+  cfnStack: "aws:cloudformation/stack:Stack",
+  cfnStackSet: "aws:cloudformation/stackSet:StackSet",
+  nativeCfnStack: "aws-native:cloudformation:Stack",
   nativeUser: "aws-native:iam:User",
-  nativeUserToGroupAddition: "aws-native:iam:UserToGroupAddition",
   nativeAccessKey: "aws-native:iam:AccessKey",
+  nativeUserToGroupAddition: "aws-native:iam:UserToGroupAddition",
 } as const;
 
-/** IAM Identity Center lives in these provider modules (aws and aws-native). */
-export const IDENTITY_CENTER_TYPE_PREFIXES = [
-  "aws:ssoadmin/",
-  "aws:identitystore/",
-  "aws-native:sso:",
-  "aws-native:identitystore:",
-] as const;
+/** IAM Identity Center lives in these provider modules and CloudFormation namespaces. */
+export const IDENTITY_CENTER_TYPE_PREFIXES = ["aws:ssoadmin/", "aws:identitystore/"] as const;
+export const IDENTITY_CENTER_CFN_PREFIXES = ["AWS::SSO::", "AWS::IdentityStore::"] as const;
 
-/** The IAM users' resource types and the property that holds the user's name. */
-export const USER_NAME_PROPERTY: Readonly<Record<string, string>> = {
-  [T.user]: "name",
-  [T.nativeUser]: "userName",
-};
+/** The service principals that turn Identity Center on through AWS Organizations. */
+export const IDENTITY_CENTER_PRINCIPALS = ["sso.amazonaws.com", "identitystore.amazonaws.com"] as const;

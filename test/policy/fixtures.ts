@@ -1,4 +1,4 @@
-/** Resources shaped like the program's (see index.ts of the repository), for policy tests and the bench. */
+/** The one good stack for the policy tests and the bench: resources shaped like the program's (index.ts). */
 import { BOOTSTRAP_USER_TAGS } from "../../lib/naming";
 import { T } from "../../policy/lib/resource-types";
 import type { ResourceInput } from "./harness";
@@ -7,7 +7,7 @@ export const ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess";
 
 export function goodStack(userName = "mgmt-org-admin"): ResourceInput[] {
   return [
-    { type: "pulumi:pulumi:Stack", name: "management-bootstrap-dev", props: {} },
+    { type: T.stack, name: "management-bootstrap-dev", props: {} },
     {
       type: T.user,
       name: "bootstrap-user",
@@ -28,12 +28,9 @@ export function goodStack(userName = "mgmt-org-admin"): ResourceInput[] {
   ];
 }
 
-/** The stack config environment the engine gives the pack for a well-configured stack. */
-export const GOOD_STACK_ENV = {
-  PULUMI_PROJECT: "management-bootstrap",
-  PULUMI_CONFIG: JSON.stringify({
-    "management-bootstrap:projectName": "acme",
-    "management-bootstrap:accountName": "acme-management",
-    "aws:region": "us-east-1",
-  }),
+/** The stack config the engine gives the pack for a well-configured stack (ConfigureStack). */
+export const GOOD_STACK_CONFIG: Record<string, string> = {
+  "management-bootstrap:projectName": "acme",
+  "management-bootstrap:accountName": "acme-management",
+  "aws:region": "us-east-1",
 };

@@ -1,10 +1,11 @@
 /**
  * Runs one policy in-process with arguments built the way @pulumi/policy's analyzer server
- * builds them (node_modules/@pulumi/policy/server.js, makeAnalyzeRpcFun / makeAnalyzeStackRpcFun):
- * props go through a protobuf Struct, @pulumi/policy's own deserializeProperties (which unwraps
- * secrets) and its unknown-checking proxy; getConfig returns the policy's config; notApplicable
- * throws; an UnknownValueError becomes an advisory "can't run ... during preview" diagnostic.
- * The wire-level wiring itself is covered by analyzer-protocol.test.ts.
+ * builds them (node_modules/@pulumi/policy/server.js, makeAnalyzeRpcFun / makeAnalyzeStackRpcFun),
+ * after the pack's own request hook (policy/lib/engine.ts prepareProps: secrets noted, malformed
+ * special values refused): props go through a protobuf Struct, @pulumi/policy's own
+ * deserializeProperties (which unwraps secrets) and its unknown-checking proxy; getConfig returns
+ * the policy's config; notApplicable throws; an UnknownValueError becomes an advisory diagnostic;
+ * any other error is thrown, as the server turns it into a gRPC error.
  */
 import type {
   EnforcementLevel,
@@ -16,7 +17,9 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { UnknownValueError } from "@pulumi/policy";
+import * as pulumi from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { configureStack, prepareProps, setPolicyConfigs } from "../../policy/lib/engine";
 
 /* eslint-disable @typescript-eslint/no-require-imports -- these @internal helpers have no typings */
 const { deserializeProperties } = require("@pulumi/policy/deserialize") as {
@@ -32,18 +35,18 @@ const proxy = require("@pulumi/policy/proxy") as {
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** What the engine sends for values not known during preview (the same sentinels the proxy checks). */
+/** What the engine sends for values not known during preview (the sentinels the proxy checks). */
 export const UNKNOWN = {
-  string: proxy.unknownStringValue,
+  string: pulumi.runtime.unknownValue,
   array: proxy.unknownArrayValue,
   object: proxy.unknownObjectValue,
   number: proxy.unknownNumberValue,
   boolean: proxy.unknownBooleanValue,
 } as const;
 
-/** A secret as it travels over gRPC (@pulumi/pulumi runtime/rpc specialSigKey / specialSecretSig). */
+/** A secret as it travels over gRPC. */
 export function secret(value: unknown): Record<string, unknown> {
-  return { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
+  return { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value };
 }
 
 export interface Diagnostic {
@@ -64,9 +67,10 @@ function throwNotApplicable(reason?: string): never {
   throw new NotApplicableError(reason ?? "Policy does not apply");
 }
 
-/** Engine-side props: plain JSON on the wire, then @pulumi/policy's deserialization and proxy. */
-export function wireProps(props: Record<string, unknown>): Record<string, unknown> {
-  return proxy.unknownCheckingProxy(deserializeProperties(Struct.fromJavaScript(props as never), false));
+/** Engine-side props: the pack's hook, then plain JSON on the wire, @pulumi/policy's deserialization and proxy. */
+export function wireProps(props: Record<string, unknown>, where = "test resource"): Record<string, unknown> {
+  const prepared = prepareProps(props, where).props as Record<string, unknown>;
+  return proxy.unknownCheckingProxy(deserializeProperties(Struct.fromJavaScript(prepared as never), false));
 }
 
 const URN_PREFIX = "urn:pulumi:dev::management-bootstrap::";
@@ -120,7 +124,7 @@ export interface ResourceInput {
 }
 
 export interface RunOptions {
-  /** The policy's config as getConfig() returns it (the CLI has already filled in schema defaults). */
+  /** The policy's config as getConfig() returns it, with `enforcementLevel` as Configure sends it. */
   config?: Record<string, unknown>;
   stackTags?: Map<string, string>;
 }
@@ -141,7 +145,7 @@ function withoutLevel(config?: Record<string, unknown>): Record<string, unknown>
 /** The fields @pulumi/policy's server gives a resource, for resource and stack policies alike. */
 function engineResource(input: ResourceInput, name: string) {
   const type = input.type;
-  const props = wireProps(input.props ?? {});
+  const props = wireProps(input.props ?? {}, `${type} ${JSON.stringify(name)}`);
   return {
     type,
     props,
@@ -155,8 +159,12 @@ function engineResource(input: ResourceInput, name: string) {
       customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
     },
     isType: (cls: unknown) => (cls as { __pulumiType?: string }).__pulumiType === type,
-    // Typed at each use: resource and stack args declare asType differently.
     asType: (cls: unknown) => ((cls as { __pulumiType?: string }).__pulumiType === type ? props : undefined),
+    provider: input.provider && {
+      ...input.provider,
+      urn: urnOf(input.provider.type, input.provider.name),
+      props: wireProps(input.provider.props),
+    },
   };
 }
 
@@ -166,26 +174,20 @@ export async function runResource(
   opts: RunOptions = {},
 ): Promise<Outcome> {
   const out: Diagnostic[] = [];
-  const resource = engineResource(input, input.name ?? "subject");
-  const args: ResourceValidationArgs = {
-    ...resource,
-    asType: resource.asType as ResourceValidationArgs["asType"],
-    stackTags: opts.stackTags ?? new Map(),
-    getConfig: <T extends object>() => withoutLevel(opts.config) as T,
-    notApplicable: throwNotApplicable,
-  };
-  if (input.provider) {
-    args.provider = {
-      ...input.provider,
-      urn: urnOf(input.provider.type, input.provider.name),
-      props: wireProps(input.provider.props),
-    };
-  }
   const report = makeReport(policy, levelOf(policy, opts.config), out);
   const validations = Array.isArray(policy.validateResource)
     ? policy.validateResource
     : [policy.validateResource];
   return guard(policy, out, async () => {
+    const resource = engineResource(input, input.name ?? "subject");
+    const args: ResourceValidationArgs = {
+      ...resource,
+      asType: resource.asType as ResourceValidationArgs["asType"],
+      stackTags: opts.stackTags ?? new Map(),
+      getConfig: <T extends object>() => withoutLevel(opts.config) as T,
+      notApplicable: throwNotApplicable,
+    };
+    if (!args.provider) delete args.provider;
     for (const v of validations) if (v) await v(args, report);
   });
 }
@@ -198,7 +200,6 @@ export async function runStack(
   const out: Diagnostic[] = [];
   const report = makeReport(policy, levelOf(policy, opts.config), out);
   return guard(policy, out, async () => {
-    // server.js deserializes every resource inside the policy's try block, so an unknown anywhere is caught there too.
     const resources: PolicyResource[] = inputs.map((input, i) => {
       const resource = engineResource(input, input.name ?? `r${i}`);
       return {
@@ -218,7 +219,7 @@ export async function runStack(
   });
 }
 
-/** Runs any policy of the pack against a set of resources, as the engine would (each resource, then the stack). */
+/** Runs any policy of the pack against a set of resources, as the engine would (each resource, or the stack). */
 export async function runPolicy(
   policy: Policy,
   inputs: ResourceInput[],
@@ -233,23 +234,33 @@ export async function runPolicy(
   return all;
 }
 
-/** Sets environment variables for the duration of `body`, then restores them exactly. */
-export async function withEnv<T>(
-  vars: Record<string, string | undefined>,
+/**
+ * Runs `body` with the stack config (`<project>:<key>` to string) and secret keys set as
+ * ConfigureStack sets them, and every policy's config as Configure sets it; then restores both.
+ */
+export async function withStack<T>(
+  stack: {
+    config?: Record<string, string>;
+    secretKeys?: string[];
+    policyConfigs?: Record<string, Record<string, unknown>>;
+  },
   body: () => Promise<T>,
 ): Promise<T> {
-  const saved = new Map<string, string | undefined>();
-  for (const [k, v] of Object.entries(vars)) {
-    saved.set(k, process.env[k]);
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  const saved = pulumi.runtime.allConfig();
+  const savedKeys = process.env.PULUMI_CONFIG_SECRET_KEYS;
+  configureStack({
+    project: "management-bootstrap",
+    config: stack.config ?? {},
+    secretKeys: stack.secretKeys,
+  });
+  if (stack.config && Object.keys(stack.config).length === 0)
+    pulumi.runtime.setAllConfig({}, stack.secretKeys);
+  setPolicyConfigs(new Map(Object.entries(stack.policyConfigs ?? {})));
   try {
     return await body();
   } finally {
-    for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    pulumi.runtime.setAllConfig(saved, []);
+    if (savedKeys === undefined) delete process.env.PULUMI_CONFIG_SECRET_KEYS;
+    setPolicyConfigs(new Map());
   }
 }

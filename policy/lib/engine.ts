@@ -1,0 +1,257 @@
+/**
+ * Where the pack meets the engine, around @pulumi/policy's own gRPC handlers
+ * (node_modules/@pulumi/policy/server.js). @pulumi/policy 1.21 leaves four gaps, closed here:
+ *
+ * - ConfigureStack: it keeps only the stack tags. The stack config and the list of secret config
+ *   keys the engine sends (pulumi/pulumi pkg/resource/plugin/analyzer_plugin.go, NewPolicyAnalyzer)
+ *   are set here into @pulumi/pulumi's config store, so `pulumi.Config` works in the pack and
+ *   values of secret keys are redacted from every message.
+ * - Configure: it accepts any policy name and any knob. Here an unknown policy name, an unknown
+ *   knob or a bad value is an INVALID_ARGUMENT error naming the key, which stops the engine.
+ * - Analyze / AnalyzeStack: it unwraps secrets before the policies see them, so the pack notes
+ *   every secret (value, `ciphertext` and `plaintext` forms) from the raw request first; a
+ *   malformed special value (secret, asset or archive of the wrong shape, an unknown signature)
+ *   is a clear error at once; an export's `plaintext` secret becomes a value-form secret and a
+ *   `ciphertext` one an unknown value (it cannot be judged).
+ * - Errors: its handlers send `e.stack` to the engine. Here an error is one line, redacted and
+ *   stripped of control characters, and a handler that throws is answered, never left hanging.
+ */
+import * as path from "node:path";
+import type * as grpcTypes from "@grpc/grpc-js";
+import * as pulumi from "@pulumi/pulumi";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { safeLine, secretStrings } from "../../lib/text";
+
+/** An input the pack refuses: sent to the engine as INVALID_ARGUMENT with this message. */
+export class PackInputError extends Error {}
+
+const secrets = new Set<string>();
+
+/** Remembers the secret strings inside `value` (any of the three secret forms). */
+export function noteSecrets(value: unknown): void {
+  for (const s of secretStrings(value)) secrets.add(s);
+}
+
+/** Every secret seen so far: from resource properties, and the values of secret stack config keys. */
+export function knownSecrets(): string[] {
+  const out = [...secrets];
+  const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  for (const [k, v] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!isSecret?.(k)) continue;
+    out.push(v);
+    try {
+      out.push(...secretStrings(JSON.parse(v), true));
+    } catch {
+      // Not JSON: the text itself, already added.
+    }
+  }
+  return out;
+}
+
+let project: string | undefined;
+
+/** The stack's config, as `pulumi.Config` reads it (project from ConfigureStack, else the environment). */
+export function stackConfig(): pulumi.Config {
+  return new pulumi.Config(project ?? (process.env.PULUMI_PROJECT || pulumi.getProject()));
+}
+
+/** What ConfigureStack carries; the engine's config keys are `<project>:<key>`. */
+export function configureStack(req: {
+  project?: string;
+  config?: Record<string, string>;
+  secretKeys?: string[];
+}) {
+  if (req.project) project = req.project;
+  const config = req.config && Object.keys(req.config).length > 0 ? req.config : pulumi.runtime.allConfig();
+  let keys: string[] = [];
+  try {
+    const env: unknown = JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS || "[]");
+    if (Array.isArray(env)) keys = env.filter((k) => typeof k === "string");
+  } catch {
+    // Not JSON: no secret keys from the environment.
+  }
+  pulumi.runtime.setAllConfig(config, [...new Set([...keys, ...(req.secretKeys ?? [])])]);
+}
+
+/** Every policy's config as last sent by Configure (for the stale-waiver check). */
+let policyConfigs: ReadonlyMap<string, Record<string, unknown>> = new Map();
+export function setPolicyConfigs(configs: ReadonlyMap<string, Record<string, unknown>>): void {
+  policyConfigs = configs;
+}
+export function getPolicyConfigs(): ReadonlyMap<string, Record<string, unknown>> {
+  return policyConfigs;
+}
+
+const SIG = pulumi.runtime.specialSigKey;
+const ASSET: string = pulumi.runtime.specialAssetSig;
+const ARCHIVE: string = pulumi.runtime.specialArchiveSig;
+
+/**
+ * Props checked and normalized before @pulumi/policy deserializes them: secrets noted, the export
+ * forms of a secret made value-form (`plaintext`) or unknown (`ciphertext`), and anything
+ * deserializeProperties would choke on refused with a one-line error naming the property path.
+ */
+export function prepareProps(props: unknown, where: string): { props: unknown; changed: boolean } {
+  noteSecrets(props);
+  let changed = false;
+  const bad = (at: string, what: string): never => {
+    throw new PackInputError(`${where}: property ${at || "(root)"} is a malformed ${what}`);
+  };
+  const walk = (v: unknown, at: string, depth: number): unknown => {
+    if (depth > 200) bad(at, "value (nested too deep)");
+    if (v === null || typeof v !== "object") return v;
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${at}[${i}]`, depth + 1));
+    const o = v as Record<string, unknown>;
+    const sig = o[SIG];
+    const isStr = (k: string) => typeof o[k] === "string";
+    if (sig === undefined) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(o)) out[k] = walk(x, `${at}.${k}`, depth + 1);
+      return out;
+    }
+    if (sig === pulumi.runtime.specialSecretSig) {
+      if ("value" in o && o.value !== undefined) return { [SIG]: sig, value: walk(o.value, at, depth + 1) };
+      changed = true;
+      if (isStr("plaintext")) {
+        let value: unknown = o.plaintext;
+        try {
+          value = JSON.parse(o.plaintext as string);
+        } catch {
+          // Plain text: the value itself.
+        }
+        return { [SIG]: sig, value: walk(value, at, depth + 1) };
+      }
+      if (isStr("ciphertext")) return { [SIG]: sig, value: pulumi.runtime.unknownValue };
+      return bad(at, "secret (no value, plaintext or ciphertext)");
+    }
+    if (sig === ASSET) {
+      const forms = ["path", "text", "uri"].filter(isStr);
+      if (forms.length !== 1) bad(at, "asset (needs one string path, text or uri)");
+      return o;
+    }
+    if (sig === ARCHIVE) {
+      const assets = o.assets;
+      if (assets !== null && typeof assets === "object" && !Array.isArray(assets)) {
+        for (const [k, a] of Object.entries(assets)) {
+          const s = (a as Record<string, unknown> | null)?.[SIG];
+          if (s !== ASSET && s !== ARCHIVE)
+            bad(`${at}.assets.${k}`, "archive member (not an asset or archive)");
+          walk(a, `${at}.assets.${k}`, depth + 1);
+        }
+        return o;
+      }
+      if (["path", "uri"].filter(isStr).length !== 1)
+        bad(at, "archive (needs assets, or one string path or uri)");
+      return o;
+    }
+    return bad(at, "special value (unknown signature)");
+  };
+  const out = walk(props, "", 0);
+  return { props: changed ? out : props, changed };
+}
+
+interface StructHolder {
+  getProperties(): Struct | undefined;
+  setProperties(s: Struct): void;
+  getType(): string;
+  getName(): string;
+}
+
+function prepareRequest(r: StructHolder & { getProvider?: () => StructHolder | undefined }) {
+  for (const holder of [r, r.getProvider?.()]) {
+    const s = holder?.getProperties();
+    if (!holder || !s) continue;
+    const where = `${holder.getType()} ${JSON.stringify(holder.getName())}`;
+    const { props, changed } = prepareProps(s.toJavaScript(), where);
+    if (changed) holder.setProperties(Struct.fromJavaScript(props as never));
+  }
+}
+
+/** One line for the engine: no stack frames, secrets redacted, no control characters, bounded. */
+export function errorLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const lines = text.split("\n").filter((l) => l.trim() && !/^\s+at /.test(l));
+  const line = safeLine(lines.join(" "), knownSecrets()).replace(/\s+/g, " ").trim();
+  return line.length > 1000 ? `${line.slice(0, 997)}...` : line;
+}
+
+type Callback = (err: unknown, resp?: unknown) => void;
+type Handler = (call: { request: unknown }, callback: Callback) => unknown;
+
+/**
+ * Wraps @pulumi/policy's Analyzer handlers. `validateConfig` returns the problems of one
+ * Configure request's config (policy name to knobs), empty when it is good.
+ */
+export function wrapAnalyzer(
+  impl: Record<string, Handler>,
+  status: typeof grpcTypes.status,
+  validateConfig: (config: Map<string, Record<string, unknown>>) => string[],
+): Record<string, Handler> {
+  const guarded =
+    (before: (req: never) => void, original: Handler | undefined): Handler =>
+    (call, callback) => {
+      let answered = false;
+      const once: Callback = (err, resp) => {
+        if (answered) return;
+        answered = true;
+        if (!err) return callback(null, resp);
+        const code = err instanceof PackInputError ? status.INVALID_ARGUMENT : status.UNKNOWN;
+        callback({ code, details: errorLine(err), message: errorLine(err) });
+      };
+      try {
+        before(call.request as never);
+        if (!original) return once(null, undefined);
+        Promise.resolve(original(call, once)).catch(once);
+      } catch (e) {
+        once(e);
+      }
+    };
+  type ConfigReq = {
+    getPolicyconfigMap(): Map<string, { getProperties(): Struct | undefined }>;
+  };
+  type StackReq = {
+    getProject(): string;
+    getConfigMap(): Map<string, string>;
+    getConfigSecretKeysList(): string[];
+  };
+  return {
+    ...impl,
+    configure: guarded((req: ConfigReq) => {
+      const config = new Map<string, Record<string, unknown>>();
+      for (const [k, v] of req.getPolicyconfigMap().entries()) {
+        config.set(k, (v.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>);
+      }
+      const problems = validateConfig(config);
+      if (problems.length > 0)
+        throw new PackInputError(`policy pack config is invalid: ${problems.join("; ")}`);
+      setPolicyConfigs(config);
+    }, impl.configure),
+    configureStack: guarded((req: StackReq) => {
+      configureStack({
+        project: req.getProject(),
+        config: Object.fromEntries(req.getConfigMap().entries()),
+        secretKeys: req.getConfigSecretKeysList(),
+      });
+    }, impl.configureStack),
+    analyze: guarded(prepareRequest, impl.analyze),
+    analyzeStack: guarded((req: { getResourcesList(): StructHolder[] }) => {
+      for (const r of req.getResourcesList()) prepareRequest(r);
+    }, impl.analyzeStack),
+  };
+}
+
+/**
+ * Makes every gRPC server @pulumi/policy creates serve the wrapped handlers. Call before
+ * `new PolicyPack(...)`; @pulumi/policy resolves its own copy of @grpc/grpc-js.
+ */
+export function hookAnalyzerService(
+  validateConfig: (config: Map<string, Record<string, unknown>>) => string[],
+) {
+  const from = path.dirname(require.resolve("@pulumi/policy"));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the copy @pulumi/policy uses
+  const grpc = require(require.resolve("@grpc/grpc-js", { paths: [from] })) as typeof grpcTypes;
+  const addService = grpc.Server.prototype.addService;
+  grpc.Server.prototype.addService = function (service, impl) {
+    return addService.call(this, service, wrapAnalyzer(impl as never, grpc.status, validateConfig) as never);
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Reading resource properties. Policies read the plain deserialized props (not @pulumi/policy's
+ * unknown-checking proxy, whose UnknownValueError would end the whole policy run: for a stack
+ * policy, every other resource too). Two values cannot be judged: a value unknown during preview
+ * (the engine's sentinel) and a CloudFormation intrinsic function (`Ref`, `Fn::*`), which no
+ * preview or update ever resolves. Reading either where a rule needs the value throws, and
+ * ./define.ts turns that into a finding for that resource only: an advisory "cannot check ...
+ * during preview" for an unknown, a violation at the policy's level for an intrinsic.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { quote } from "../../lib/text";
+import { knownSecrets } from "./engine";
+
+// The sentinels @pulumi/policy's proxy treats as unknown; the engine sends pulumi.runtime.unknownValue.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- @internal module, no typings
+const proxy = require("@pulumi/policy/proxy") as Record<string, unknown>;
+const UNKNOWNS: ReadonlySet<unknown> = new Set([
+  pulumi.runtime.unknownValue,
+  ...Object.keys(proxy)
+    .filter((k) => /^unknown[A-Z]\w*Value$/.test(k))
+    .map((k) => proxy[k]),
+]);
+
+/** Stands for a CloudFormation intrinsic function in a parsed template (see ./iam.ts). */
+export const INTRINSIC = Symbol("CloudFormation intrinsic");
+
+export function isUnknown(v: unknown): boolean {
+  return typeof v === "string" && UNKNOWNS.has(v);
+}
+
+/** Thrown when a rule needs `what` but it is unknown (preview) or an intrinsic (CloudFormation). */
+export class CannotCheck extends Error {
+  constructor(
+    readonly what: string,
+    readonly intrinsic: boolean,
+  ) {
+    super(`cannot check ${what}`);
+  }
+}
+
+/** `v` itself, unless it (or anything inside it) is unknown or an intrinsic: then CannotCheck. */
+export function need<V>(v: V, what: string): V {
+  const bad = find(v);
+  if (bad !== undefined) throw new CannotCheck(what, bad === INTRINSIC);
+  return v;
+}
+
+function find(v: unknown, depth = 0): unknown {
+  if (v === INTRINSIC || isUnknown(v)) return v;
+  if (v === null || typeof v !== "object" || depth > 64) return undefined;
+  for (const x of Array.isArray(v) ? v : Object.values(v)) {
+    const bad = find(x, depth + 1);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
+}
+
+/** A plain record, or undefined. */
+export function rec(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === "object" && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
+/** Own property `key` of `o` (also `Key`: CloudFormation spells properties in PascalCase). */
+export function field(o: unknown, key: string): unknown {
+  const r = rec(o);
+  if (!r) return undefined;
+  for (const k of [key, key[0].toUpperCase() + key.slice(1)]) {
+    if (Object.prototype.hasOwnProperty.call(r, k)) return r[k];
+  }
+  return undefined;
+}
+
+/** A non-empty string, or undefined; unknown/intrinsic: CannotCheck. */
+export function str(v: unknown, what: string): string | undefined {
+  need(v, what);
+  return typeof v === "string" && v.length > 0 ? v : undefined;
+}
+
+/** The non-empty strings of a list (a single string counts as a list of one); unknown: CannotCheck. */
+export function strs(v: unknown, what: string): string[] {
+  need(v, what);
+  const list = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
+  return list.filter((x): x is string => typeof x === "string" && x.length > 0);
+}
+
+/** A value quoted for a message: redacted (every secret the pack has seen), cut, no control characters. */
+export function q(value: unknown, max = 80): string {
+  return quote(value === INTRINSIC ? "(intrinsic)" : value, { secrets: knownSecrets(), max });
+}

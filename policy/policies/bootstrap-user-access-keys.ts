@@ -1,0 +1,50 @@
+/**
+ * Leverage's next step (`leverage credentials configure --type BOOTSTRAP`) needs one access key of
+ * the bootstrap user. How many keys the user has is a fact about the whole stack: a stack policy,
+ * detective. (A key for any other user is prevented by credentials-bootstrap-user-only.)
+ */
+import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
+import { stackPolicy } from "../lib/define";
+import { factsOf, type Subject } from "../lib/iam";
+import { q, str } from "../lib/values";
+
+export const bootstrapUserAccessKeys = stackPolicy<UserNameConfig & { maximumAccessKeys: number }>(
+  {
+    name: "bootstrap-user-access-keys",
+    description: "The bootstrap user has at most the configured number of access keys (default 1).",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps:
+      "Keep a single access key of the bootstrap user (the one Leverage's `credentials configure --type BOOTSTRAP` " +
+      "reads) and delete the others from this stack.",
+  },
+  {
+    userName: userNameKnob,
+    maximumAccessKeys: {
+      type: "integer",
+      default: 1,
+      minimum: 0,
+      maximum: 2,
+      description: "Most access keys the bootstrap user may have (IAM allows 2).",
+    },
+  },
+  (resources, { userName, maximumAccessKeys: max }, report, each) => {
+    const keys: Subject[] = [];
+    each(resources, (s) => {
+      for (const f of factsOf(s)) {
+        if (
+          f.f === "credential" &&
+          f.kind === "access key" &&
+          isBootstrapUserName(str(f.user, "the user of its access key"), userName)
+        )
+          keys.push(s);
+      }
+    });
+    keys.slice(max).forEach((extra, i) => {
+      report(
+        `Access key number ${max + i + 1} of the bootstrap user ${q(userName)} (at most ${max}): delete it; Leverage needs one key.`,
+        extra,
+      );
+    });
+  },
+);

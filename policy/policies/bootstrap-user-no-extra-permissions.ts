@@ -1,0 +1,48 @@
+/**
+ * Runbook: the bootstrap user gets `AdministratorAccess` attached directly, and nothing else.
+ * Anything more (inline policies, other managed policies, a permissions boundary) is noise on a
+ * temporary user and can silently cut its access (a boundary caps AdministratorAccess).
+ */
+import { isAdministratorAccessPolicyArn } from "../../lib/naming";
+import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
+import { resourcePolicy } from "../lib/define";
+import { factsOf, namesOf } from "../lib/iam";
+import { q, str, strs } from "../lib/values";
+
+export const bootstrapUserNoExtraPermissions = resourcePolicy<UserNameConfig>(
+  {
+    name: "bootstrap-user-no-extra-permissions",
+    description:
+      "The bootstrap user should have AdministratorAccess only: no inline policies, other managed policies or permissions boundary.",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    remediationSteps:
+      "Remove the inline policy, the other managed-policy attachment, or the user's `permissionsBoundary`. " +
+      "AdministratorAccess attached directly is all the bootstrap user needs.",
+  },
+  { userName: userNameKnob },
+  (s, { userName }, report) => {
+    const u = `the bootstrap user ${q(userName)}`;
+    for (const f of factsOf(s)) {
+      if (f.f === "grant" && f.to === "user") {
+        if (!namesOf(f.names, "its users").names.some((n) => isBootstrapUserName(n, userName))) continue;
+        const extra = strs(f.arns, "policyArn").filter((a) => !isAdministratorAccessPolicyArn(a));
+        if (extra.length > 0)
+          report(
+            `${f.via} attaches ${extra.map((a) => q(a)).join(", ")} to ${u}: only AdministratorAccess belongs on this user.`,
+          );
+        const docs = Array.isArray(f.docs) ? f.docs.filter((d) => d !== undefined && d !== null) : [];
+        if (docs.length > 0)
+          report(`${f.via} gives ${u} an inline policy: remove it; AdministratorAccess is enough.`);
+      } else if (f.f === "inlineNames" && isBootstrapUserName(str(f.user, "userName"), userName)) {
+        const names = strs(f.names, "policyNames");
+        if (names.length > 0)
+          report(`${f.via} keeps inline policies ${names.map((n) => q(n)).join(", ")} on ${u}: remove them.`);
+      } else if (f.f === "user" && isBootstrapUserName(str(f.name, "the user's name"), userName)) {
+        if (str(f.boundary, "permissionsBoundary") !== undefined) {
+          report(`${f.via} (${u}) has a permissionsBoundary, which caps AdministratorAccess: remove it.`);
+        }
+      }
+    }
+  },
+);

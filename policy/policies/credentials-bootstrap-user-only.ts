@@ -1,0 +1,35 @@
+/**
+ * The bootstrap step hands out credentials to one user: the bootstrap user (console password for
+ * the runbook, one access key for `leverage credentials configure --type BOOTSTRAP`). A console
+ * password, access key, service-specific credential, SSH key or signing certificate for any other
+ * user is rejected before it is created.
+ */
+import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
+import { resourcePolicy } from "../lib/define";
+import { factsOf } from "../lib/iam";
+import { q, str } from "../lib/values";
+
+export const credentialsBootstrapUserOnly = resourcePolicy<UserNameConfig>(
+  {
+    name: "credentials-bootstrap-user-only",
+    description:
+      "Credentials (console password, access key, service-specific credential, SSH key, signing certificate) go to the bootstrap user only.",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediationSteps:
+      "Delete the credential resource, or issue it to the bootstrap user. Other IAM users do not belong in the " +
+      "management account's bootstrap; Leverage creates its people's access later, through its SSO layer.",
+  },
+  { userName: userNameKnob },
+  (s, { userName }, report) => {
+    for (const f of factsOf(s)) {
+      if (f.f !== "credential") continue;
+      const user = str(f.user, `the user of its ${f.kind}`);
+      if (isBootstrapUserName(user, userName)) continue;
+      report(
+        `${f.via} issues a ${f.kind} to ${user ? `IAM user ${q(user)}` : "no named user"}, not the bootstrap user ${q(userName)}: ` +
+          `delete it; only the bootstrap user gets credentials in this account.`,
+      );
+    }
+  },
+);

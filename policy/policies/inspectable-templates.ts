@@ -1,0 +1,27 @@
+/**
+ * The rules reach inside CloudFormation stacks and Cloud Control resources (../lib/iam.ts). What
+ * the pack cannot read, it cannot judge: an unreadable template or desired state is rejected, a
+ * template the pack cannot fetch (`templateUrl`) is an advisory "cannot inspect".
+ */
+import { resourcePolicy } from "../lib/define";
+import { factsOf } from "../lib/iam";
+
+export const inspectableTemplates = resourcePolicy(
+  {
+    name: "inspectable-templates",
+    description: "CloudFormation templates and Cloud Control desired states must be readable by the pack.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps:
+      "Give the CloudFormation stack its template inline (`templateBody`, JSON or YAML) rather than `templateUrl`, " +
+      "and make Cloud Control `desiredState` valid JSON, so the pack can apply the runbook's rules to what they create.",
+  },
+  {},
+  (s, _config, report) => {
+    for (const f of factsOf(s)) {
+      if (f.f !== "uninspectable") continue;
+      const message = `${f.via}: cannot inspect: ${f.why}; the runbook's rules cannot be applied to what it creates.`;
+      report(message, undefined, f.advisory);
+    }
+  },
+);

@@ -1,0 +1,32 @@
+/**
+ * A waiver names one resource; once that resource is gone (or was never there: a typo), the
+ * waiver is dead weight that could one day waive a new resource of the same name. Needs the whole
+ * stack and every policy's config (as the engine sent it to Configure): a stack policy.
+ */
+import { stackPolicy } from "../lib/define";
+import { getPolicyConfigs } from "../lib/engine";
+import { matches, waiverTarget, type Waiver } from "../lib/waivers";
+import { q } from "../lib/values";
+
+export const waiversNotStale = stackPolicy(
+  {
+    name: "waivers-not-stale",
+    description: "Every waiver in the policy config names a resource of this stack.",
+    enforcementLevel: "advisory",
+    severity: "low",
+    remediationSteps:
+      "Delete the waiver, or fix its `urn` (or `type` and `name`) to name the resource it is for.",
+  },
+  {},
+  (resources, _config, report) => {
+    const stackResource = resources.find((r) => r.type === "pulumi:pulumi:Stack") ?? resources[0];
+    for (const [policy, config] of getPolicyConfigs()) {
+      const waivers = Array.isArray(config?.waivers) ? (config.waivers as Waiver[]) : [];
+      for (const w of waivers) {
+        if (resources.some((r) => matches(w, r))) continue;
+        const msg = `The waiver of ${q(policy)} for ${q(waiverTarget(w))} matches no resource of this stack: it is stale; delete it.`;
+        if (stackResource) report(msg, stackResource);
+      }
+    }
+  },
+);
