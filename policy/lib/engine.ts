@@ -32,6 +32,11 @@ export function noteSecrets(value: unknown): void {
   for (const s of secretStrings(value)) secrets.add(s);
 }
 
+/** Forgets the secrets seen (tests: one engine run per test). */
+export function forgetSecrets(): void {
+  secrets.clear();
+}
+
 /** Every secret seen so far: from resource properties, and the values of secret stack config keys. */
 export function knownSecrets(): string[] {
   const out = [...secrets];

@@ -9,8 +9,10 @@
  * Facts hold raw property values: a rule reads what it needs through ./values.ts `need`/`str`,
  * so an unknown or a CloudFormation intrinsic stops only the rule that needs that value.
  */
+import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
+import { knownSecrets, noteSecrets } from "./engine";
 import { CannotCheck, field, INTRINSIC, need, q, rec, str, strs } from "./values";
 import {
   IDENTITY_CENTER_CFN_PREFIXES,
@@ -330,19 +332,25 @@ const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
   ),
 );
 
-/** A JSON (or, with `yamlToo`, YAML) document from text; an object as is; undefined when unreadable. */
+/**
+ * A JSON (or, with `yamlToo`, YAML) document from text; an object as is; undefined when
+ * unreadable. When the text is a secret, every string inside it is one too: rules echo them.
+ */
 function parseDoc(v: unknown, yamlToo: boolean): unknown {
   if (typeof v !== "string") return rec(v);
+  let doc: unknown;
   try {
-    return JSON.parse(v);
+    doc = JSON.parse(v);
   } catch {
-    if (!yamlToo) return undefined;
+    try {
+      doc = yamlToo ? yaml.load(v, { schema: CFN_SCHEMA, json: true }) : undefined;
+    } catch {
+      doc = undefined;
+    }
   }
-  try {
-    return yaml.load(v, { schema: CFN_SCHEMA, json: true });
-  } catch {
-    return undefined;
-  }
+  if (doc !== undefined && knownSecrets().includes(v))
+    noteSecrets({ [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: doc });
+  return doc;
 }
 
 /** True when a policy document allows every action (or all but some) on every resource. */

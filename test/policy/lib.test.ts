@@ -1,0 +1,200 @@
+import * as assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import * as pulumi from "@pulumi/pulumi";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { configProblems } from "../../policy/lib/define";
+import { errorLine, knownSecrets, prepareProps, stackConfig, wrapAnalyzer } from "../../policy/lib/engine";
+import { T } from "../../policy/lib/resource-types";
+import { findWaiver, isCalendarDate, todayUtc, type Waiver } from "../../policy/lib/waivers";
+import { policies } from "../../policy/policies";
+import { goodStack } from "./fixtures";
+import { runPolicy, runResource, urnOf, withStack } from "./harness";
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+
+const days = (n: number) => todayUtc(new Date(Date.now() + n * 86_400_000));
+const noGroups = policies.find((p) => p.name === "bootstrap-user-no-groups") as ResourceValidationPolicy;
+const membership = {
+  type: T.userGroupMembership,
+  name: "m",
+  props: { user: "mgmt-org-admin", groups: ["admins"] },
+};
+
+describe("policy lib: waivers name one resource", () => {
+  const target = { urn: urnOf(T.userGroupMembership, "m"), type: T.userGroupMembership, name: "m" };
+  const w = (x: Partial<Waiver>, expires = "2026-06-30"): Waiver => ({ reason: "r", expires, ...x });
+  it("match by URN, or by type and name together, never by a bare name", () => {
+    assert.equal(findWaiver([w({ urn: target.urn })], target, "2026-06-01").kind, "waived");
+    assert.equal(
+      findWaiver([w({ type: T.userGroupMembership, name: "m" })], target, "2026-06-01").kind,
+      "waived",
+    );
+    assert.equal(
+      findWaiver([w({ type: T.user, name: "m" })], target, "2026-06-01").kind,
+      "none",
+      "same name, other type",
+    );
+    assert.deepEqual(
+      configProblems(
+        new Map([
+          ["bootstrap-user-no-groups", { waivers: [{ resource: "m", reason: "r", expires: days(5) }] }],
+        ]),
+      ).length > 0,
+      true,
+    );
+    assert.ok(
+      configProblems(
+        new Map([["bootstrap-user-no-groups", { waivers: [{ name: "m", reason: "r", expires: days(5) }] }]]),
+      ).length > 0,
+    );
+  });
+  it("hold through the expiry date, expire the day after; a renewal wins over an expired entry", () => {
+    assert.equal(findWaiver([w({ urn: target.urn })], target, "2026-06-30").kind, "waived");
+    assert.equal(findWaiver([w({ urn: target.urn })], target, "2026-07-01").kind, "expired");
+    const v = findWaiver(
+      [w({ urn: target.urn }, "2026-01-01"), w({ urn: target.urn, reason: "renewed" })],
+      target,
+      "2026-06-01",
+    );
+    assert.equal(v.kind === "waived" && v.waiver.reason, "renewed");
+    assert.ok(isCalendarDate("2028-02-29") && !isCalendarDate("2026-02-30"));
+  });
+  it("run at most waiverMaxDays (default 90) ahead", () => {
+    const cfg = (expires: string, max?: number) =>
+      configProblems(
+        new Map([
+          [
+            "bootstrap-user-no-groups",
+            { waivers: [{ urn: target.urn, reason: "r", expires }], ...(max ? { waiverMaxDays: max } : {}) },
+          ],
+        ]),
+      );
+    assert.deepEqual(cfg(days(90)), []);
+    assert.match(cfg(days(91)).join(), /more than waiverMaxDays \(90\)/);
+    assert.deepEqual(cfg(days(200), 366), []);
+  });
+  it("a waived finding is reported advisory with its reason; an expired one at the policy's level", async () => {
+    const waived = await runResource(noGroups, membership, {
+      config: {
+        waivers: [{ urn: urnOf(T.userGroupMembership, "m"), reason: "migration", expires: days(3) }],
+      },
+    });
+    assert.equal(waived.diagnostics[0].enforcementLevel, "advisory");
+    assert.match(waived.diagnostics[0].message, /WAIVED until .* \(migration\)/);
+  });
+  it("a waiver that matches no resource of the stack is reported as stale", async () => {
+    const stale = policies.find((p) => p.name === "waivers-not-stale")!;
+    const configs = {
+      "bootstrap-user-no-groups": {
+        waivers: [{ type: T.userGroupMembership, name: "gone", reason: "r", expires: days(3) }],
+      },
+    };
+    const o = await withStack({ policyConfigs: configs }, () => runPolicy(stale, goodStack()));
+    assert.equal(o.diagnostics.length, 1);
+    assert.match(o.diagnostics[0].message, /matches no resource of this stack: it is stale/);
+  });
+});
+
+describe("policy lib: a bad policy config stops the check, naming the key", () => {
+  it("an unknown policy name, an unknown knob, a bad value", () => {
+    const problems = configProblems(
+      new Map<string, unknown>([
+        ["bootstrap-user-no-group", {}],
+        ["bootstrap-user-access-keys", { maximumAccesKeys: 1 }],
+        ["bootstrap-user-password-strength", { minimumPasswordLength: 2 }],
+        ["all", {}],
+      ]),
+    );
+    assert.equal(problems.length, 3, problems.join("\n"));
+    assert.match(problems[0], /unknown policy "bootstrap-user-no-group"/);
+    assert.match(problems[1], /unknown key "maximumAccesKeys"/);
+    assert.match(problems[2], /minimumPasswordLength must be >= 6/);
+  });
+  it("inside a policy run too: an error, not a finding", async () => {
+    await assert.rejects(runResource(noGroups, membership, { config: { typo: 1 } }), /unknown key "typo"/);
+  });
+  it("Configure answers INVALID_ARGUMENT and never calls @pulumi/policy's handler", async () => {
+    let called = false;
+    const impl = wrapAnalyzer(
+      {
+        configure: (_c, cb) => {
+          called = true;
+          cb(null, {});
+        },
+      },
+      grpc.status,
+      configProblems,
+    );
+    const pc = new Map([["no-such-policy", { getProperties: () => Struct.fromJavaScript({}) }]]);
+    const err = await new Promise<{ code: number; details: string }>((resolve) =>
+      impl.configure({ request: { getPolicyconfigMap: () => pc } }, (e) => resolve(e as never)),
+    );
+    assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(err.details, /unknown policy "no-such-policy"/);
+    assert.equal(called, false);
+  });
+});
+
+describe("policy lib: malformed input fails at once, in one line", () => {
+  const S = pulumi.runtime.specialSigKey;
+  for (const [what, v] of Object.entries({
+    "secret without value": { [S]: pulumi.runtime.specialSecretSig },
+    "asset without path/text/uri": { [S]: pulumi.runtime.specialAssetSig },
+    "asset with an object path": { [S]: pulumi.runtime.specialAssetSig, path: { a: 1 } },
+    "archive with a bad member": { [S]: pulumi.runtime.specialArchiveSig, assets: { x: "s" } },
+    "unknown signature": { [S]: "not-a-signature" },
+  })) {
+    it(what, () =>
+      assert.throws(
+        () => prepareProps({ a: [v] }, 'aws:iam/user:User "u"'),
+        /property \.a\[0\][^ ]* is a malformed/,
+      ),
+    );
+  }
+  it("a handler that throws is answered; the error has no stack frames, no secret, no control characters", async () => {
+    const impl = wrapAnalyzer(
+      {
+        analyze: () => {
+          throw new Error("boom \u001b[31mred\nat x\n    at frame (file.js:1:1)");
+        },
+      },
+      grpc.status,
+      () => [],
+    );
+    const req = {
+      getProperties: () => Struct.fromJavaScript({}),
+      setProperties: () => undefined,
+      getType: () => "t",
+      getName: () => "n",
+    };
+    const err = await new Promise<{ details: string }>((resolve) =>
+      impl.analyze({ request: req }, (e) => resolve(e as never)),
+    );
+    assert.equal(err.details, "boom red at x");
+  });
+  it("errorLine redacts secrets the pack has seen", () => {
+    prepareProps(
+      {
+        k: { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: "hunter2-secret-value" },
+      },
+      "x",
+    );
+    assert.equal(errorLine(new Error("bad hunter2-secret-value")), "bad [secret]");
+  });
+});
+
+describe("policy lib: the stack's config through pulumi.Config, secret keys honoured", () => {
+  it("reads <project>:<key> as ConfigureStack set it and knows the secret values", async () => {
+    await withStack(
+      {
+        config: { "management-bootstrap:projectName": "acme", "management-bootstrap:pw": "s3cr3t-config" },
+        secretKeys: ["management-bootstrap:pw"],
+      },
+      async () => {
+        assert.equal(stackConfig().get("projectName"), "acme");
+        assert.ok(knownSecrets().includes("s3cr3t-config"));
+        assert.ok(!knownSecrets().includes("acme"));
+      },
+    );
+    assert.ok(!knownSecrets().includes("s3cr3t-config"), "restored");
+  });
+});
