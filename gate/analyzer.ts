@@ -19,7 +19,12 @@ import { safeLine } from "../lib/text";
 import type { PlannedResource } from "./run-program";
 
 export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
-export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
+export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = [
+  "advisory",
+  "mandatory",
+  "remediate",
+  "disabled",
+];
 
 export interface PolicyInfo {
   name: string;
@@ -83,7 +88,12 @@ export function errorLine(stderr: string): string {
     .split("\u2028")
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("at "));
-  return lines.find((l) => /\berror TS\d+/.test(l)) ?? lines.find((l) => /^\w*Error\b.*?:/.test(l)) ?? lines.at(-1) ?? "";
+  return (
+    lines.find((l) => /\berror TS\d+/.test(l)) ??
+    lines.find((l) => /^\w*Error\b.*?:/.test(l)) ??
+    lines.at(-1) ??
+    ""
+  );
 }
 
 function startEngine(logs: LogEntry[]): Promise<{ server: grpc.Server; address: string }> {
@@ -111,7 +121,8 @@ function startEngine(logs: LogEntry[]): Promise<{ server: grpc.Server; address: 
   );
 }
 
-const struct = (v: Record<string, unknown>) => Struct.fromJavaScript(v as Parameters<typeof Struct.fromJavaScript>[0]);
+const struct = (v: Record<string, unknown>) =>
+  Struct.fromJavaScript(v as Parameters<typeof Struct.fromJavaScript>[0]);
 
 export class PolicyPack {
   readonly logs: LogEntry[];
@@ -129,7 +140,10 @@ export class PolicyPack {
     this.logs = logs;
     child.stderr?.on("data", (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-8192)));
     child.stdout?.resume(); // the pack may print more; never let its pipe fill up
-    child.once("exit", (code, signal) => (this.exit = signal ? `was killed by ${signal}` : `exited with code ${code}`));
+    child.once(
+      "exit",
+      (code, signal) => (this.exit = signal ? `was killed by ${signal}` : `exited with code ${code}`),
+    );
   }
 
   /** Starts the pack in `packDir`; the caller must close() it. */
@@ -139,12 +153,15 @@ export class PolicyPack {
     try {
       runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
     } catch {
-      throw new PolicyPackError(`the policy pack's dependencies are not installed: run npm ci (pack: ${packDir})`);
+      throw new PolicyPackError(
+        `the policy pack's dependencies are not installed: run npm ci (pack: ${packDir})`,
+      );
     }
     const logs: LogEntry[] = [];
     const engine = await startEngine(logs);
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of Object.keys(env)) if (/^PULUMI_(NODEJS_|CONFIG|PROJECT|STACK|DRY_RUN|ORGANIZATION)/.test(k)) delete env[k];
+    for (const k of Object.keys(env))
+      if (/^PULUMI_(NODEJS_|CONFIG|PROJECT|STACK|DRY_RUN|ORGANIZATION)/.test(k)) delete env[k];
     if (stack) {
       Object.assign(env, {
         PULUMI_CONFIG: JSON.stringify(stack.config),
@@ -175,12 +192,12 @@ export class PolicyPack {
           .setDryRun(stack.dryRun)
           .setConfigSecretKeysList(stack.secretKeys);
         for (const [k, v] of Object.entries(stack.config)) req.getConfigMap().set(k, v);
-        await pack.call("ConfigureStack", (cb, o) => client.configureStack(req, new grpc.Metadata(), o, cb), true).catch(
-          async (e) => {
+        await pack
+          .call("ConfigureStack", (cb, o) => client.configureStack(req, new grpc.Metadata(), o, cb), true)
+          .catch(async (e) => {
             await pack.close();
             throw e;
-          },
-        );
+          });
       }
       return pack;
     } catch (e) {
@@ -202,11 +219,17 @@ export class PolicyPack {
           if (allowUnimplemented && err.code === grpc.status.UNIMPLEMENTED) return resolve(undefined);
           const where = `policy pack ${this.packDir}`;
           if (err.code === grpc.status.DEADLINE_EXCEEDED) {
-            return reject(new PolicyPackError(`${where} did not answer ${method} within ${this.timeoutMs} ms`));
+            return reject(
+              new PolicyPackError(`${where} did not answer ${method} within ${this.timeoutMs} ms`),
+            );
           }
           if (this.exit || err.code === grpc.status.UNAVAILABLE) {
             const tail = errorLine(this.stderr);
-            return reject(new PolicyPackError(`${where} ${this.exit ?? "became unreachable"} during ${method}${tail ? `: ${tail}` : ""}`));
+            return reject(
+              new PolicyPackError(
+                `${where} ${this.exit ?? "became unreachable"} during ${method}${tail ? `: ${tail}` : ""}`,
+              ),
+            );
           }
           reject(new PolicyPackError(`${where} refused ${method}: ${safeLine(err.details || err.message)}`));
         },
@@ -235,7 +258,10 @@ export class PolicyPack {
         tags: p.getTagsList(),
         configSchema: resp.getSupportsconfig()
           ? {
-              properties: (schema?.getProperties()?.toJavaScript() ?? {}) as Record<string, Record<string, unknown>>,
+              properties: (schema?.getProperties()?.toJavaScript() ?? {}) as Record<
+                string,
+                Record<string, unknown>
+              >,
               required: schema?.getRequiredList() ?? [],
             }
           : undefined,
@@ -256,15 +282,18 @@ export class PolicyPack {
   async configure(config: Record<string, PolicyConfig>): Promise<void> {
     const req = new analyzerpb.ConfigureAnalyzerRequest();
     for (const [name, c] of Object.entries(config)) {
-      req.getPolicyconfigMap().set(
-        name,
-        new analyzerpb.PolicyConfig()
-          .setEnforcementlevel(LEVEL.indexOf(c.enforcementLevel))
-          .setProperties(struct(c.properties ?? {})),
-      );
+      req
+        .getPolicyconfigMap()
+        .set(
+          name,
+          new analyzerpb.PolicyConfig()
+            .setEnforcementlevel(LEVEL.indexOf(c.enforcementLevel))
+            .setProperties(struct(c.properties ?? {})),
+        );
     }
     await this.call("Configure", (cb, o) => this.client.configure(req, new grpc.Metadata(), o, cb));
-    for (const p of this.info?.policies ?? []) if (config[p.name]) p.enforcementLevel = config[p.name].enforcementLevel;
+    for (const p of this.info?.policies ?? [])
+      if (config[p.name]) p.enforcementLevel = config[p.name].enforcementLevel;
   }
 
   private resource<R extends analyzerpb.AnalyzeRequest | analyzerpb.AnalyzerResource>(
@@ -305,7 +334,10 @@ export class PolicyPack {
   }
 
   /** AnalyzeStack: every resource's outputs, once all steps ran. */
-  async analyzeStack(resources: PlannedResource[], providerOf: (r: PlannedResource) => PlannedResource | undefined): Promise<Diagnostic[]> {
+  async analyzeStack(
+    resources: PlannedResource[],
+    providerOf: (r: PlannedResource) => PlannedResource | undefined,
+  ): Promise<Diagnostic[]> {
     const req = new analyzerpb.AnalyzeStackRequest().setResourcesList(
       resources.map((r) =>
         this.resource(new analyzerpb.AnalyzerResource(), r, r.outputs, providerOf(r))
@@ -329,7 +361,8 @@ export class PolicyPack {
       message: d.getMessage(),
       enforcementLevel: LEVEL[d.getEnforcementlevel()] ?? "advisory",
       severity:
-        SEVERITY[d.getSeverity()] || (this.info?.policies.find((p) => p.name === d.getPolicyname())?.severity ?? ""),
+        SEVERITY[d.getSeverity()] ||
+        (this.info?.policies.find((p) => p.name === d.getPolicyname())?.severity ?? ""),
       urn: d.getUrn(),
     }));
   }
@@ -348,7 +381,10 @@ export class PolicyPack {
 function readPort(child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<number> {
   return new Promise((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => fail(`policy pack did not print its port within ${timeoutMs} ms`), timeoutMs);
+    const timer = setTimeout(
+      () => fail(`policy pack did not print its port within ${timeoutMs} ms`),
+      timeoutMs,
+    );
     const onData = (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf("\n");
@@ -363,7 +399,9 @@ function readPort(child: ChildProcess, timeoutMs: number, stderr: () => string):
     const onExit = (code: number | null, signal: string | null) =>
       setImmediate(() => {
         const tail = errorLine(stderr());
-        fail(`policy pack failed to start: it ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${tail ? `: ${tail}` : ""}`);
+        fail(
+          `policy pack failed to start: it ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${tail ? `: ${tail}` : ""}`,
+        );
       });
     const onError = (e: Error) => fail(`policy pack failed to start: ${e.message}`);
     function fail(message: string) {

@@ -11,12 +11,14 @@
 import { fork } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { safeLine } from "../lib/text";
+import * as pulumi from "@pulumi/pulumi";
+import { REDACTED, isSecretValue, safeLine } from "../lib/text";
 import { PolicyPack, errorLine, type Diagnostic, type LogEntry, type PolicyInfo } from "./analyzer";
 import { parsePolicyConfig, reconcilePolicyConfig } from "./policy-config";
 import {
   ROOT_STACK_TYPE,
   resourceUrn,
+  runProgram,
   type PlannedResource,
   type PriorResource,
   type ProgramRun,
@@ -79,12 +81,19 @@ export interface FileOptions {
 }
 
 /** Runs the program in a child process, type-checked by ts-node as the language host runs it. */
-export function runProgramInChild(opts: RunOptions, tsconfig: string, timeoutMs: number): Promise<ProgramRun> {
+export function runProgramInChild(opts: RunOptions, cwd: string, timeoutMs: number): Promise<ProgramRun> {
   const { prior, ...rest } = opts;
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, "program-host.ts"), [], {
+      // ts-node finds the project's tsconfig.json from the working folder up, as under the language host.
+      cwd,
       execArgv: ["--require", "ts-node/register"],
-      env: { ...process.env, TS_NODE_PROJECT: tsconfig, TS_NODE_TRANSPILE_ONLY: "false", PULUMI_CONFIG: undefined },
+      env: {
+        ...process.env,
+        TS_NODE_PROJECT: undefined,
+        TS_NODE_TRANSPILE_ONLY: "false",
+        PULUMI_CONFIG: undefined,
+      },
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
     let stderr = "";
@@ -111,9 +120,35 @@ export function runProgramInChild(opts: RunOptions, tsconfig: string, timeoutMs:
 
 /** A program's error: the compiler's lines for a type error, else the message's lines. */
 function programError(message: string): string {
-  const lines = message.split("\n").map((l) => safeLine(l).trim()).filter(Boolean);
+  const lines = message
+    .split("\n")
+    .map((l) => safeLine(l).trim())
+    .filter(Boolean);
   const ts = lines.filter((l) => /\berror TS\d+/.test(l));
   return (ts.length > 0 ? ts : lines).join("\n  ");
+}
+
+/**
+ * A state value in the engine's wire form: an export's secrets (`ciphertext` never decrypted,
+ * `plaintext` from --show-secrets) become secrets whose value is known only as `[secret]`, or
+ * the plaintext's value; the engine hands the pack the same kind of value.
+ */
+function toWire(v: unknown): unknown {
+  if (isSecretValue(v)) {
+    let value: unknown = REDACTED;
+    if (typeof v.plaintext === "string") {
+      try {
+        value = JSON.parse(v.plaintext);
+      } catch {
+        value = v.plaintext;
+      }
+    } else if ("value" in v) value = v.value;
+    return { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: toWire(value) };
+  }
+  if (Array.isArray(v)) return v.map(toWire);
+  if (v !== null && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, toWire(e)]));
+  return v;
 }
 
 /** Reads a `pulumi stack export` file: its resources, secrets left as they are (never decrypted). */
@@ -125,18 +160,31 @@ export function readExport(file: string): (PlannedResource & { replacementTrigge
     const why = (e as NodeJS.ErrnoException).code ? "cannot be read" : "is not valid JSON";
     throw new CheckError(`${file} ${why}; expected the output of 'pulumi stack export --file FILE'`);
   }
-  if (doc === null || typeof doc !== "object" || typeof doc.version !== "number" || typeof doc.deployment !== "object") {
-    throw new CheckError(`${file} is not a stack export; expected {"version": 3, "deployment": {...}} from 'pulumi stack export'`);
+  if (
+    doc === null ||
+    typeof doc !== "object" ||
+    typeof doc.version !== "number" ||
+    typeof doc.deployment !== "object"
+  ) {
+    throw new CheckError(
+      `${file} is not a stack export; expected {"version": 3, "deployment": {...}} from 'pulumi stack export'`,
+    );
   }
-  if (doc.version > 3) throw new CheckError(`${file} has deployment version ${doc.version}; this tool reads 3`);
+  if (doc.version > 3)
+    throw new CheckError(`${file} has deployment version ${doc.version}; this tool reads 3`);
   const raw = doc.deployment?.resources ?? [];
   if (!Array.isArray(raw)) throw new CheckError(`${file}: deployment.resources must be an array`);
-  const obj = (v: unknown) => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const obj = (v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
   const strs = (v: unknown) => (Array.isArray(v) ? v.filter((e): e is string => typeof e === "string") : []);
   return raw.flatMap((item, i) => {
     const r = obj(item);
-    const m = typeof r.urn === "string" ? /^urn:pulumi:[^:]*::[^:]*::(?:[^:]*\$)?(.+)::(.+)$/.exec(r.urn) : null;
-    if (!m) throw new CheckError(`${file}: resources[${i}] has no valid URN; expected urn:pulumi:<stack>::<project>::<type>::<name>`);
+    const m =
+      typeof r.urn === "string" ? /^urn:pulumi:[^:]*::[^:]*::(?:[^:]*\$)?(.+)::(.+)$/.exec(r.urn) : null;
+    if (!m)
+      throw new CheckError(
+        `${file}: resources[${i}] has no valid URN; expected urn:pulumi:<stack>::<project>::<type>::<name>`,
+      );
     if (r.delete === true) return [];
     const provider = typeof r.provider === "string" ? r.provider.replace(/::[^:]*$/, "") : "";
     return [
@@ -148,23 +196,32 @@ export function readExport(file: string): (PlannedResource & { replacementTrigge
         custom: r.custom === true,
         parent: typeof r.parent === "string" ? r.parent : "",
         provider,
-        inputs: obj(r.inputs),
-        outputs: obj(r.outputs),
+        inputs: toWire(obj(r.inputs)) as Record<string, unknown>,
+        outputs: toWire(obj(r.outputs)) as Record<string, unknown>,
         options: { protect: r.protect === true, ignoreChanges: strs(r.ignoreChanges) },
         dependencies: strs(r.dependencies),
-        replacementTrigger: r.replacementTrigger === undefined ? undefined : JSON.stringify(r.replacementTrigger),
+        replacementTrigger:
+          r.replacementTrigger === undefined ? undefined : JSON.stringify(r.replacementTrigger),
       },
     ];
   });
 }
 
-async function analyze(pack: PolicyPack, resources: PlannedResource[], rootUrn: string): Promise<Violation[]> {
+async function analyze(
+  pack: PolicyPack,
+  resources: PlannedResource[],
+  rootUrn: string,
+): Promise<Violation[]> {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const providerOf = (r: PlannedResource) => (r.provider ? byUrn.get(r.provider) : undefined);
   const toViolation = (d: Diagnostic, urn: string): Violation => {
     const { urn: _ignored, ...rest } = d;
     // "If we ran a remediation but are still triggering a violation, downgrade to mandatory."
-    return { ...rest, enforcementLevel: d.enforcementLevel === "remediate" ? "mandatory" : d.enforcementLevel, resourceUrn: urn };
+    return {
+      ...rest,
+      enforcementLevel: d.enforcementLevel === "remediate" ? "mandatory" : d.enforcementLevel,
+      resourceUrn: urn,
+    };
   };
   const violations: Violation[] = [];
   for (const r of resources) {
@@ -193,29 +250,60 @@ function summarize(violations: Violation[]): CheckResult["summary"] {
   };
 }
 
+/**
+ * Parts a caller already has: a started pack to reuse (left running), and whether to run the
+ * program in this process (the tests, which run many programs) instead of a type-checked child.
+ */
+export interface Parts {
+  pack?: PolicyPack;
+  inProcess?: boolean;
+}
+
 /** `pulumi preview --policy-pack <packDir>` on the program in `cwd`, offline. */
-export async function checkProgram(opts: CheckOptions): Promise<CheckResult> {
+export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promise<CheckResult> {
   const started = Date.now();
   const stackConfig = loadStackConfig(opts.cwd, opts.stack);
   const project = stackConfig.project.name;
   if (stackConfig.project.runtime !== "nodejs") {
-    throw new CheckError(`${path.join(opts.cwd, "Pulumi.yaml")}: runtime '${stackConfig.project.runtime}' is not supported; expected nodejs`);
+    throw new CheckError(
+      `${path.join(opts.cwd, "Pulumi.yaml")}: runtime '${stackConfig.project.runtime}' is not supported; expected nodejs`,
+    );
   }
-  const priorList = opts.state ? readExport(opts.state) : undefined;
-  const prior = priorList ? new Map<string, PriorResource>(priorList.map((r) => [r.urn, r])) : undefined;
+  const prior = opts.state
+    ? new Map<string, PriorResource>(readExport(opts.state).map((r) => [r.urn, r]))
+    : undefined;
   const { config, secretKeys } = stackConfig;
+  const runOptions: RunOptions = {
+    programDir: path.resolve(opts.cwd, opts.programDir ?? stackConfig.project.main),
+    project,
+    stack: opts.stack,
+    config,
+    secretKeys,
+    preview: true,
+    prior,
+  };
 
   // The pack starts while the program runs: they are independent until the analysis.
   let packStartMs = 0;
   let programMs = 0;
-  const packP = PolicyPack.start(opts.packDir, opts.timeoutMs, { project, stack: opts.stack, config, secretKeys, dryRun: true }).then((p) => {
-    packStartMs = Date.now() - started;
-    return p;
-  });
-  const runP = runProgramInChild(
-    { programDir: path.resolve(opts.cwd, opts.programDir ?? stackConfig.project.main), project, stack: opts.stack, config, secretKeys, preview: true, prior },
-    path.join(opts.cwd, "tsconfig.json"),
-    opts.timeoutMs,
+  const packP =
+    parts.pack ??
+    PolicyPack.start(opts.packDir, opts.timeoutMs, {
+      project,
+      stack: opts.stack,
+      config,
+      secretKeys,
+      dryRun: true,
+    }).then((p) => {
+      packStartMs = Date.now() - started;
+      return p;
+    });
+  const runP = (
+    parts.inProcess
+      ? runProgram(runOptions).catch((e: Error) =>
+          Promise.reject(new CheckError(`the program failed: ${programError(e.message)}`)),
+        )
+      : runProgramInChild(runOptions, opts.cwd, opts.timeoutMs)
   ).then((r) => {
     programMs = Date.now() - started;
     return r;
@@ -228,25 +316,33 @@ export async function checkProgram(opts: CheckOptions): Promise<CheckResult> {
     const run = runR.value;
     const analysisStarted = Date.now();
     const report = await configure(pack!, opts.policyConfig);
-    const resources = run.resources;
     const rootUrn = resourceUrn(opts.stack, project, ROOT_STACK_TYPE, `${project}-${opts.stack}`);
-    const violations = await analyze(pack!, resources, rootUrn);
-    const logs: LogEntry[] = [...run.warnings.map((message) => ({ severity: "warning" as const, message, urn: "" })), ...pack!.logs];
+    const logsBefore = pack!.logs.length;
+    const violations = await analyze(pack!, run.resources, rootUrn);
+    const logs: LogEntry[] = [
+      ...run.warnings.map((message) => ({ severity: "warning" as const, message, urn: "" })),
+      ...pack!.logs.slice(logsBefore),
+    ];
     return {
       mode: prior ? "update" : "program",
       project,
       stack: opts.stack,
-      resources,
+      resources: run.resources,
       outputs: run.outputs,
       packs: [{ ...report, path: opts.packDir }],
       violations,
       logs,
       uncheckedKeys: secretKeys,
-      timings: { packStartMs, programMs, analysisMs: Date.now() - analysisStarted, totalMs: Date.now() - started },
+      timings: {
+        packStartMs,
+        programMs,
+        analysisMs: Date.now() - analysisStarted,
+        totalMs: Date.now() - started,
+      },
       summary: summarize(violations),
     };
   } finally {
-    await pack?.close();
+    if (!parts.pack) await pack?.close();
   }
 }
 
@@ -272,7 +368,12 @@ export async function checkExport(opts: FileOptions): Promise<CheckResult> {
       violations,
       logs: pack.logs,
       uncheckedKeys: [],
-      timings: { packStartMs, programMs: 0, analysisMs: Date.now() - started - packStartMs, totalMs: Date.now() - started },
+      timings: {
+        packStartMs,
+        programMs: 0,
+        analysisMs: Date.now() - started - packStartMs,
+        totalMs: Date.now() - started,
+      },
       summary: summarize(violations),
     };
   } finally {

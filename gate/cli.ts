@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { safeLine } from "../lib/text";
-import { checkExport, checkProgram, type CheckResult } from "./check";
+import { checkExport, checkProgram, type CheckResult, type Parts } from "./check";
 import { FORMATS, render, summaryLine, type Format } from "./report";
 
 export const USAGE =
@@ -83,12 +83,18 @@ function parseFlags(argv: string[], io: CliIO) {
     throw new UsageError((e as Error).message.split("\n")[0].replace(/\. To specify a positional.*$/, ""));
   }
   const format = values.format ?? "text";
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format '${format}' is not one of ${FORMATS.join(", ")}`);
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format '${format}' is not one of ${FORMATS.join(", ")}`);
   const seconds = Number(values.timeout ?? 120);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout '${values.timeout}' is not a positive number of seconds`);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new UsageError(`--timeout '${values.timeout}' is not a positive number of seconds`);
   const stack = values.stack ?? "dev";
-  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack '${stack}' is not a stack name (letters, digits, '-', '_', '.')`);
-  if (values.state && values.file) throw new UsageError("--state and --file exclude each other: --state plans an update, --file audits a state");
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack))
+    throw new UsageError(`--stack '${stack}' is not a stack name (letters, digits, '-', '_', '.')`);
+  if (values.state && values.file)
+    throw new UsageError(
+      "--state and --file exclude each other: --state plans an update, --file audits a state",
+    );
   const docsUrl = values["docs-url"] ?? homepage();
   if (!URL.canParse(docsUrl)) throw new UsageError(`--docs-url '${docsUrl}' is not an absolute URL`);
   const cwd = path.resolve(io.cwd, values.cwd ?? ".");
@@ -116,8 +122,8 @@ function homepage(): string {
   return require("../package.json").homepage;
 }
 
-/** Runs the check; returns the exit status. Never throws. */
-export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+/** Runs the check; returns the exit status. Never throws. `parts`: see checkProgram (tests). */
+export async function main(argv: string[], io: CliIO = processIO, parts: Parts = {}): Promise<number> {
   let flags: ReturnType<typeof parseFlags>;
   try {
     flags = parseFlags(argv, io);
@@ -131,11 +137,15 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   }
   let result: CheckResult;
   try {
-    if (!fs.statSync(flags.cwd, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`--cwd ${flags.cwd} is not a folder`);
+    if (!fs.statSync(flags.cwd, { throwIfNoEntry: false })?.isDirectory())
+      throw new Error(`--cwd ${flags.cwd} is not a folder`);
     let policyConfig: { text: string; file: string } | undefined;
     if (flags.policyConfigFile) {
       try {
-        policyConfig = { text: fs.readFileSync(flags.policyConfigFile, "utf8"), file: flags.policyConfigFile };
+        policyConfig = {
+          text: fs.readFileSync(flags.policyConfigFile, "utf8"),
+          file: flags.policyConfigFile,
+        };
       } catch {
         throw new Error(`policy pack config file not found: ${flags.policyConfigFile}`);
       }
@@ -143,7 +153,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     const common = { packDir: flags.packDir, policyConfig, timeoutMs: flags.timeoutMs };
     result = flags.file
       ? await checkExport({ ...common, file: flags.file })
-      : await checkProgram({ ...common, cwd: flags.cwd, stack: flags.stack, state: flags.state });
+      : await checkProgram({ ...common, cwd: flags.cwd, stack: flags.stack, state: flags.state }, parts);
   } catch (e) {
     const [first, ...rest] = (e instanceof Error ? e.message : String(e)).split("\n").map((l) => safeLine(l));
     io.stderr(`error: ${first}\n${rest.map((l) => `  ${l.trim()}\n`).join("")}`);
@@ -162,7 +172,9 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       fs.mkdirSync(path.dirname(flags.output), { recursive: true });
       fs.writeFileSync(flags.output, text);
     } catch (e) {
-      io.stderr(`error: could not write --output ${flags.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+      io.stderr(
+        `error: could not write --output ${flags.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`,
+      );
       return 2;
     }
     io.stdout(`${summaryLine(result)} Report (${flags.format}): ${flags.output}\n`);
@@ -171,7 +183,9 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   }
   if (flags.verbose) {
     const t = result.timings;
-    io.stderr(`timing: pack start ${t.packStartMs} ms, program run ${t.programMs} ms (in parallel), analysis ${t.analysisMs} ms, total ${t.totalMs} ms\n`);
+    io.stderr(
+      `timing: pack start ${t.packStartMs} ms, program run ${t.programMs} ms (in parallel), analysis ${t.analysisMs} ms, total ${t.totalMs} ms\n`,
+    );
   }
   return result.summary.mandatory > 0 ? 1 : 0;
 }

@@ -162,7 +162,10 @@ export async function create(
         const { encrypted, fingerprint } = await encrypt(pgpKey, password);
         Object.assign(state, { encryptedPassword: encrypted, keyFingerprint: fingerprint });
       } else if (pgpKey) {
-        Object.assign(state, { encryptedPassword: crypto.randomBytes(96).toString("base64"), keyFingerprint: keybaseFingerprint(pgpKey) });
+        Object.assign(state, {
+          encryptedPassword: crypto.randomBytes(96).toString("base64"),
+          keyFingerprint: keybaseFingerprint(pgpKey),
+        });
       } else {
         state.password = password;
       }
@@ -175,7 +178,10 @@ export async function create(
         const { encrypted, fingerprint } = await encrypt(pgpKey, secret);
         Object.assign(state, { encryptedSecret: encrypted, keyFingerprint: fingerprint });
       } else if (pgpKey) {
-        Object.assign(state, { encryptedSecret: crypto.randomBytes(96).toString("base64"), keyFingerprint: keybaseFingerprint(pgpKey) });
+        Object.assign(state, {
+          encryptedSecret: crypto.randomBytes(96).toString("base64"),
+          keyFingerprint: keybaseFingerprint(pgpKey),
+        });
       } else {
         Object.assign(state, { secret, sesSmtpPasswordV4: randomString(SECRET_CHARS, 44) });
       }
@@ -190,7 +196,13 @@ export async function create(
       const b64Url = bytes.toString("base64url");
       return {
         id: b64Url,
-        state: { ...state, b64Url, b64Std: bytes.toString("base64"), hex: bytes.toString("hex"), dec: BigInt("0x" + bytes.toString("hex")).toString() },
+        state: {
+          ...state,
+          b64Url,
+          b64Std: bytes.toString("base64"),
+          hex: bytes.toString("hex"),
+          dec: BigInt("0x" + bytes.toString("hex")).toString(),
+        },
       };
     }
     default:
@@ -199,7 +211,11 @@ export async function create(
 }
 
 /** Answers to the provider functions a program calls. */
-export function invoke(token: string, inputs: Record<string, unknown>, region?: string): Record<string, unknown> {
+export function invoke(
+  token: string,
+  inputs: Record<string, unknown>,
+  region?: string,
+): Record<string, unknown> {
   const { partition, dnsSuffix, reverseDnsPrefix } = partitionOf(region);
   switch (token) {
     case "aws:index/getCallerIdentity:getCallerIdentity":

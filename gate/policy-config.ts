@@ -21,7 +21,9 @@ export function parsePolicyConfig(text: string, file: string): Record<string, Pa
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new PolicyConfigError(`${file} is not valid JSON; expected an object keyed by policy name or "all"`);
+    throw new PolicyConfigError(
+      `${file} is not valid JSON; expected an object keyed by policy name or "all"`,
+    );
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new PolicyConfigError(`${file} must be a JSON object keyed by policy name or "all"`);
@@ -29,12 +31,15 @@ export function parsePolicyConfig(text: string, file: string): Record<string, Pa
   const result: Record<string, Partial<PolicyConfig>> = {};
   for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (typeof value === "string") {
-      if (!isLevel(value)) throw new PolicyConfigError(`${file}: ${quote(name)} has level ${quote(value)}; ${EXPECTED_LEVEL}`);
+      if (!isLevel(value))
+        throw new PolicyConfigError(`${file}: ${quote(name)} has level ${quote(value)}; ${EXPECTED_LEVEL}`);
       result[name] = { enforcementLevel: value };
     } else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
       const { enforcementLevel, ...properties } = value as Record<string, unknown>;
       if (enforcementLevel !== undefined && !isLevel(enforcementLevel)) {
-        throw new PolicyConfigError(`${file}: ${quote(name)} has enforcementLevel ${quote(enforcementLevel)}; ${EXPECTED_LEVEL}`);
+        throw new PolicyConfigError(
+          `${file}: ${quote(name)} has enforcementLevel ${quote(enforcementLevel)}; ${EXPECTED_LEVEL}`,
+        );
       }
       result[name] = { enforcementLevel, properties };
     } else {
@@ -58,21 +63,27 @@ export function reconcilePolicyConfig(
     const defaults = Object.entries(p.configSchema?.properties ?? {}).filter(([, s]) => "default" in s);
     result[p.name] = {
       enforcementLevel: p.enforcementLevel,
-      properties: defaults.length > 0 ? Object.fromEntries(defaults.map(([k, s]) => [k, s.default])) : undefined,
+      properties:
+        defaults.length > 0 ? Object.fromEntries(defaults.map(([k, s]) => [k, s.default])) : undefined,
     };
   }
   const all = given.all;
   if (all) {
     if (all.properties && Object.keys(all.properties).length > 0) {
-      throw new PolicyConfigError(`${file}: "all" takes only an enforcement level; put ${quote(Object.keys(all.properties)[0])} under a policy's name`);
+      throw new PolicyConfigError(
+        `${file}: "all" takes only an enforcement level; put ${quote(Object.keys(all.properties)[0])} under a policy's name`,
+      );
     }
-    if (all.enforcementLevel) for (const c of Object.values(result)) c.enforcementLevel = all.enforcementLevel;
+    if (all.enforcementLevel)
+      for (const c of Object.values(result)) c.enforcementLevel = all.enforcementLevel;
   }
   for (const [name, c] of Object.entries(given)) {
     if (name === "all") continue;
     const policy = byName.get(name);
     if (!policy) {
-      throw new PolicyConfigError(`${file}: unknown policy ${quote(name)}; expected one of ${[...byName.keys()].join(", ")} or "all"`);
+      throw new PolicyConfigError(
+        `${file}: unknown policy ${quote(name)}; expected one of ${[...byName.keys()].join(", ")} or "all"`,
+      );
     }
     const declared = Object.keys(policy.configSchema?.properties ?? {});
     const unknown = Object.keys(c.properties ?? {}).find((k) => !declared.includes(k));
@@ -88,7 +99,11 @@ export function reconcilePolicyConfig(
   }
   for (const p of policies) {
     if (!p.configSchema) continue;
-    const schema: Record<string, unknown> = { type: "object", properties: p.configSchema.properties, required: p.configSchema.required };
+    const schema: Record<string, unknown> = {
+      type: "object",
+      properties: p.configSchema.properties,
+      required: p.configSchema.required,
+    };
     const validate = ajv.compile(schema);
     if (!validate(result[p.name].properties ?? {})) {
       const e = validate.errors![0];

@@ -25,7 +25,13 @@ const LEVEL_RANK: Record<string, number> = { mandatory: 0, advisory: 1, disabled
 const SEVERITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 export function sortViolations(vs: Violation[]): Violation[] {
-  const key = (v: Violation) => [LEVEL_RANK[v.enforcementLevel] ?? 9, SEVERITY_RANK[v.severity] ?? 9, v.policyName, v.resourceUrn, v.message];
+  const key = (v: Violation) => [
+    LEVEL_RANK[v.enforcementLevel] ?? 9,
+    SEVERITY_RANK[v.severity] ?? 9,
+    v.policyName,
+    v.resourceUrn,
+    v.message,
+  ];
   return [...vs].sort((a, b) => {
     const [ka, kb] = [key(a), key(b)];
     for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
@@ -68,32 +74,43 @@ export function renderText(result: CheckResult, ctx: ReportContext): string {
   const scrub = scrubber(result);
   const out: string[] = [];
   const what = {
-    program: "Previewing update (first deployment: no deployed state given; --state EXPORT.json plans an update)",
+    program:
+      "Previewing update (first deployment: no deployed state given; --state EXPORT.json plans an update)",
     update: "Previewing update of the deployed stack (from --state)",
     file: "Analyzing exported state",
   }[result.mode];
-  out.push(paint(1, `${what}: ${scrub(result.project)}/${scrub(result.stack)}`) + paint(2, " [offline: fake AWS]"), "");
+  out.push(
+    paint(1, `${what}: ${scrub(result.project)}/${scrub(result.stack)}`) + paint(2, " [offline: fake AWS]"),
+    "",
+  );
   out.push(paint(1, "Resources:"));
   for (const r of declared(result)) {
     const op = r.op ?? (result.mode === "program" ? "create" : "same");
     out.push(`  ${MARK[op]} ${shortType(r.type)}  ${scrub(r.name)}  ${paint(2, op)}`);
     if (op === "delete" || op === "same") continue;
-    for (const [k, v] of Object.entries(result.mode === "file" ? r.outputs : r.inputs)) out.push(`        ${k}: ${scrub(shownValue(v))}`);
+    for (const [k, v] of Object.entries(result.mode === "file" ? r.outputs : r.inputs))
+      out.push(`        ${k}: ${scrub(shownValue(v))}`);
   }
   out.push("");
   if (Object.keys(result.outputs).length > 0) {
     out.push(paint(1, "Outputs:"));
-    for (const [k, o] of Object.entries(result.outputs)) out.push(`    ${k}: ${o.secret ? REDACTED : scrub(shownValue(o.value))}`);
+    for (const [k, o] of Object.entries(result.outputs))
+      out.push(`    ${k}: ${o.secret ? REDACTED : scrub(shownValue(o.value))}`);
     out.push("");
   }
   const notes = result.logs.filter((l) => l.severity !== "info");
   if (notes.length > 0) {
     out.push(paint(1, "Diagnostics:"));
-    for (const l of notes) for (const line of lines(`${l.severity}: ${l.message}`, scrub)) out.push(`    ${line}`);
+    for (const l of notes)
+      for (const line of lines(`${l.severity}: ${l.message}`, scrub)) out.push(`    ${line}`);
     out.push("");
   }
   if (result.uncheckedKeys.length > 0) {
-    out.push(paint(1, "Not checked offline (secure config, never decrypted):"), ...result.uncheckedKeys.map((k) => `    ${scrub(k)}`), "");
+    out.push(
+      paint(1, "Not checked offline (secure config, never decrypted):"),
+      ...result.uncheckedKeys.map((k) => `    ${scrub(k)}`),
+      "",
+    );
   }
   out.push(paint(1, "Policies:"));
   for (const pack of result.packs) {
@@ -102,7 +119,9 @@ export function renderText(result: CheckResult, ctx: ReportContext): string {
     out.push(`    ${mark} ${paint(36, `${pack.name}@v${pack.version}`)} (local: ${scrub(pack.path)})`);
     for (const v of vs) {
       const severity = v.severity ? ` [severity: ${v.severity}]` : "";
-      out.push(`        - ${paint(v.enforcementLevel === "mandatory" ? 31 : 33, `[${v.enforcementLevel}]${severity}  ${v.policyName}`)}`);
+      out.push(
+        `        - ${paint(v.enforcementLevel === "mandatory" ? 31 : 33, `[${v.enforcementLevel}]${severity}  ${v.policyName}`)}`,
+      );
       out.push(`          ${paint(2, scrub(v.resourceUrn))}`);
       for (const line of lines(v.message, scrub)) out.push(`          ${line}`);
     }
@@ -113,25 +132,59 @@ export function renderText(result: CheckResult, ctx: ReportContext): string {
 
 export function renderJson(result: CheckResult): string {
   const scrub = scrubber(result);
-  const redactDeep = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? null, (_k, x) => (typeof x === "string" ? scrub(x) : x && x[pulumi.runtime.specialSigKey] ? REDACTED : x)));
+  const redactDeep = (v: unknown): unknown =>
+    JSON.parse(
+      JSON.stringify(v ?? null, (_k, x) =>
+        typeof x === "string" ? scrub(x) : x && x[pulumi.runtime.specialSigKey] ? REDACTED : x,
+      ),
+    );
   const report = {
     mode: result.mode,
     project: result.project,
     stack: result.stack,
-    resources: declared(result).map((r) => ({ urn: r.urn, type: r.type, name: r.name, inputs: redactDeep(r.inputs) })),
+    resources: declared(result).map((r) => ({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      inputs: redactDeep(r.inputs),
+    })),
     ...(result.mode === "file"
       ? {}
       : {
-          steps: declared(result).map((r: PlannedResource) => ({ urn: r.urn, type: r.type, name: r.name, op: r.op ?? "create" })),
-          outputs: Object.fromEntries(Object.entries(result.outputs).map(([k, o]) => [k, o.secret ? { secret: true } : { secret: false, value: redactDeep(o.value) }])),
+          steps: declared(result).map((r: PlannedResource) => ({
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
+            op: r.op ?? "create",
+          })),
+          outputs: Object.fromEntries(
+            Object.entries(result.outputs).map(([k, o]) => [
+              k,
+              o.secret ? { secret: true } : { secret: false, value: redactDeep(o.value) },
+            ]),
+          ),
         }),
     policyPacks: result.packs.map((p) => ({
       name: p.name,
       version: p.version,
-      policies: p.policies.map(({ name, description, enforcementLevel, severity, url, remediationSteps }) => ({ name, description, enforcementLevel, severity, url, remediationSteps })),
+      policies: p.policies.map(
+        ({ name, description, enforcementLevel, severity, url, remediationSteps }) => ({
+          name,
+          description,
+          enforcementLevel,
+          severity,
+          url,
+          remediationSteps,
+        }),
+      ),
     })),
-    violations: sortViolations(result.violations).map((v) => ({ ...v, message: lines(v.message, scrub).join("\n") })),
-    diagnostics: result.logs.filter((l) => l.severity !== "info").map((l) => ({ severity: l.severity, urn: l.urn, message: lines(l.message, scrub).join("\n") })),
+    violations: sortViolations(result.violations).map((v) => ({
+      ...v,
+      message: lines(v.message, scrub).join("\n"),
+    })),
+    diagnostics: result.logs
+      .filter((l) => l.severity !== "info")
+      .map((l) => ({ severity: l.severity, urn: l.urn, message: lines(l.message, scrub).join("\n") })),
     uncheckedConfigKeys: result.uncheckedKeys,
     summary: result.summary,
   };
@@ -139,7 +192,12 @@ export function renderJson(result: CheckResult): string {
 }
 
 const SECURITY_SEVERITY: Record<string, string> = { critical: "9.5", high: "8.0", medium: "5.5", low: "2.0" };
-const SARIF_LEVEL: Record<string, SarifResult.level> = { mandatory: "error", remediate: "error", advisory: "warning", disabled: "none" };
+const SARIF_LEVEL: Record<string, SarifResult.level> = {
+  mandatory: "error",
+  remediate: "error",
+  advisory: "warning",
+  disabled: "none",
+};
 
 export function renderSarif(result: CheckResult, ctx: ReportContext): string {
   const scrub = scrubber(result);
@@ -150,7 +208,10 @@ export function renderSarif(result: CheckResult, ctx: ReportContext): string {
       name: p.name,
       shortDescription: { text: p.description.split("\n")[0] || p.name },
       fullDescription: { text: p.description || p.name },
-      defaultConfiguration: { level: SARIF_LEVEL[p.enforcementLevel] ?? "warning", enabled: p.enforcementLevel !== "disabled" },
+      defaultConfiguration: {
+        level: SARIF_LEVEL[p.enforcementLevel] ?? "warning",
+        enabled: p.enforcementLevel !== "disabled",
+      },
       properties: {
         tags: ["pulumi-policy", ...p.tags],
         enforcementLevel: p.enforcementLevel,
@@ -161,13 +222,22 @@ export function renderSarif(result: CheckResult, ctx: ReportContext): string {
     }));
     const results: SarifResult[] = sortViolations(result.violations).map((v) => ({
       ruleId: v.policyName,
-      ruleIndex: Math.max(0, rules.findIndex((r) => r.id === v.policyName)),
+      ruleIndex: Math.max(
+        0,
+        rules.findIndex((r) => r.id === v.policyName),
+      ),
       level: SARIF_LEVEL[v.enforcementLevel] ?? "warning",
       message: { text: lines(v.message, scrub).join("\n") },
       locations: [
         {
           physicalLocation: { artifactLocation: { uri: ctx.artifact }, region: { startLine: 1 } },
-          logicalLocations: [{ name: scrub(v.resourceUrn.split("::").pop() ?? v.resourceUrn), fullyQualifiedName: scrub(v.resourceUrn), kind: "resource" }],
+          logicalLocations: [
+            {
+              name: scrub(v.resourceUrn.split("::").pop() ?? v.resourceUrn),
+              fullyQualifiedName: scrub(v.resourceUrn),
+              kind: "resource",
+            },
+          ],
         },
       ],
       partialFingerprints: { "policyResource/v1": scrub(`${v.policyName}|${v.resourceUrn}`) },
@@ -175,7 +245,14 @@ export function renderSarif(result: CheckResult, ctx: ReportContext): string {
     }));
     const docs = pack.policies.find((p) => p.url)?.url;
     return {
-      tool: { driver: { name: pack.name, version: pack.version, ...(docs ? { informationUri: absolute(docs.split("#")[0]) } : {}), rules } },
+      tool: {
+        driver: {
+          name: pack.name,
+          version: pack.version,
+          ...(docs ? { informationUri: absolute(docs.split("#")[0]) } : {}),
+          rules,
+        },
+      },
       automationDetails: { id: `policy-check/${result.project}/${result.stack}/` },
       results,
     };
@@ -188,7 +265,11 @@ export function renderSarif(result: CheckResult, ctx: ReportContext): string {
 export function renderJunit(result: CheckResult, ctx: ReportContext): string {
   const scrub = scrubber(result);
   // XML 1.0 allows no control characters but tab and newline; each line is stripped.
-  const text = (s: string) => s.split("\n").map((l) => stripControl(scrub(l))).join("\n");
+  const text = (s: string) =>
+    s
+      .split("\n")
+      .map((l) => stripControl(scrub(l)))
+      .join("\n");
   const time = (result.timings.totalMs / 1000).toFixed(3);
   let tests = 0;
   let failures = 0;
@@ -206,9 +287,21 @@ export function renderJunit(result: CheckResult, ctx: ReportContext): string {
         "@_name": p.name,
         ...(p.enforcementLevel === "disabled" ? { skipped: { "@_message": "policy disabled" } } : {}),
         ...(mandatory.length > 0
-          ? { failure: mandatory.map((v) => ({ "@_type": "mandatory", "@_message": text(`${p.name}: ${v.resourceUrn}`), "#text": text(`${v.resourceUrn}\n${v.message}`) })) }
+          ? {
+              failure: mandatory.map((v) => ({
+                "@_type": "mandatory",
+                "@_message": text(`${p.name}: ${v.resourceUrn}`),
+                "#text": text(`${v.resourceUrn}\n${v.message}`),
+              })),
+            }
           : {}),
-        ...(advisory.length > 0 ? { "system-out": text(advisory.map((v) => `[advisory] ${v.resourceUrn}\n${v.message}`).join("\n\n")) } : {}),
+        ...(advisory.length > 0
+          ? {
+              "system-out": text(
+                advisory.map((v) => `[advisory] ${v.resourceUrn}\n${v.message}`).join("\n\n"),
+              ),
+            }
+          : {}),
       };
     });
     return {
@@ -218,17 +311,37 @@ export function renderJunit(result: CheckResult, ctx: ReportContext): string {
       "@_errors": 0,
       "@_skipped": cases.filter((c) => "skipped" in c).length,
       "@_time": time,
-      properties: { property: [["project", result.project], ["stack", result.stack], ["source", ctx.artifact]].map(([n, v]) => ({ "@_name": n, "@_value": text(v) })) },
+      properties: {
+        property: [
+          ["project", result.project],
+          ["stack", result.stack],
+          ["source", ctx.artifact],
+        ].map(([n, v]) => ({ "@_name": n, "@_value": text(v) })),
+      },
       testcase: cases,
     };
   });
   const doc = {
     "?xml": { "@_version": "1.0", "@_encoding": "UTF-8" },
-    testsuites: { "@_name": text(`policy check ${result.project}/${result.stack}`), "@_tests": tests, "@_failures": failures, "@_errors": 0, "@_skipped": skipped, "@_time": time, testsuite: suites },
+    testsuites: {
+      "@_name": text(`policy check ${result.project}/${result.stack}`),
+      "@_tests": tests,
+      "@_failures": failures,
+      "@_errors": 0,
+      "@_skipped": skipped,
+      "@_time": time,
+      testsuite: suites,
+    },
   };
   return new XMLBuilder({ ignoreAttributes: false, format: true, suppressEmptyNode: true }).build(doc);
 }
 
 export function render(format: Format, result: CheckResult, ctx: ReportContext): string {
-  return format === "json" ? renderJson(result) : format === "sarif" ? renderSarif(result, ctx) : format === "junit" ? renderJunit(result, ctx) : renderText(result, ctx);
+  return format === "json"
+    ? renderJson(result)
+    : format === "sarif"
+      ? renderSarif(result, ctx)
+      : format === "junit"
+        ? renderJunit(result, ctx)
+        : renderText(result, ctx);
 }

@@ -86,7 +86,11 @@ export interface RunOptions {
 
 /** The program stopped; what it had registered and called by then (the tests assert nothing was). */
 export class ProgramError extends Error {
-  constructor(readonly cause: unknown, readonly registered: number, readonly invokes: string[]) {
+  constructor(
+    readonly cause: unknown,
+    readonly registered: number,
+    readonly invokes: string[],
+  ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
 }
@@ -97,7 +101,13 @@ const secretWire = (value: unknown) => ({
 });
 
 /** A resource's URN as the engine builds it (children of the root stack: no parent type). */
-export function resourceUrn(stack: string, project: string, type: string, name: string, parentType = ""): string {
+export function resourceUrn(
+  stack: string,
+  project: string,
+  type: string,
+  name: string,
+  parentType = "",
+): string {
   return `urn:pulumi:${stack}::${project}::${parentType ? `${parentType}$` : ""}${type}::${name}`;
 }
 
@@ -107,7 +117,9 @@ export function resourceUrn(stack: string, project: string, type: string, name: 
  */
 async function settled(o: pulumi.Output<unknown>): Promise<{ known: boolean; value?: unknown }> {
   return Promise.race([
-    new Promise<{ known: boolean; value?: unknown }>((resolve) => o.apply((value) => resolve({ known: true, value }))),
+    new Promise<{ known: boolean; value?: unknown }>((resolve) =>
+      o.apply((value) => resolve({ known: true, value })),
+    ),
     new Promise<{ known: boolean }>((resolve) => setImmediate(() => resolve({ known: false }))),
   ]);
 }
@@ -128,13 +140,27 @@ function defaultProvider(pkg: string, opts: RunOptions): PlannedResource {
     inputs[key] = opts.secretKeys?.includes(k) ? secretWire(v) : v;
   }
   const urn = resourceUrn(opts.stack, opts.project, `pulumi:providers:${pkg}`, name);
-  return { urn, type: `pulumi:providers:${pkg}`, name, custom: true, parent: "", provider: "", inputs, outputs: inputs, options: {}, dependencies: [] };
+  return {
+    urn,
+    type: `pulumi:providers:${pkg}`,
+    name,
+    custom: true,
+    parent: "",
+    provider: "",
+    inputs,
+    outputs: inputs,
+    options: {},
+    dependencies: [],
+  };
 }
 
 /** Runs the program once. Throws ProgramError with the program's own message if it fails. */
 export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
   const region = opts.config["aws:region"];
-  const created = new Map<string, { id?: string; inputs: Record<string, unknown>; state: Record<string, unknown>; op?: StepOp }>();
+  const created = new Map<
+    string,
+    { id?: string; inputs: Record<string, unknown>; state: Record<string, unknown>; op?: StepOp }
+  >();
   const declared = new Map<string, { props: Record<string, unknown>; opts: pulumi.CustomResourceOptions }>();
   const warnings: string[] = [];
   const invokes: string[] = [];
@@ -161,8 +187,14 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         const options = declared.get(k)?.opts ?? {};
         for (const p of options.ignoreChanges ?? []) if (p in old.inputs) inputs[p] = old.inputs[p];
         const { changed, replaces } = fakeAws.diff(args.type, old.inputs, inputs);
-        const trigger = options.replacementTrigger === undefined ? undefined : await settled(pulumi.output(options.replacementTrigger));
-        const triggered = trigger !== undefined && old.replacementTrigger !== undefined && JSON.stringify(trigger.value) !== old.replacementTrigger;
+        const trigger =
+          options.replacementTrigger === undefined
+            ? undefined
+            : await settled(pulumi.output(options.replacementTrigger));
+        const triggered =
+          trigger !== undefined &&
+          old.replacementTrigger !== undefined &&
+          JSON.stringify(trigger.value) !== old.replacementTrigger;
         if (replaces.length > 0 || triggered) {
           const { id, state } = await fakeAws.create(args.type, args.name, inputs, region);
           created.set(k, { id, inputs, state, op: "replace" });
@@ -197,12 +229,17 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         });
         return undefined;
       });
+      // A program that declares its resources at the top level runs when loaded: load it afresh.
+      const entry = require.resolve(path.resolve(opts.programDir));
+      delete require.cache[entry];
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is only known at run time
-      const loaded = require(path.resolve(opts.programDir));
+      const loaded = require(entry);
       const main = loaded?.default ?? loaded;
       result = (typeof main === "function" ? await main() : main) ?? {};
       return result;
     });
+    // As the language host ends: wait until every registration has been answered.
+    await pulumi.runtime.disconnect();
   } catch (e) {
     throw new ProgramError(e, created.size, invokes);
   } finally {
@@ -227,11 +264,16 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     const urn = resourceUrn(opts.stack, opts.project, type, name);
     const inputs: Record<string, unknown> = { ...created.get(k)?.inputs };
     for (const [prop, v] of Object.entries(d.props)) {
-      if (inputs[prop] !== undefined && (await pulumi.isSecret(pulumi.output(v)))) inputs[prop] = secretWire(inputs[prop]);
+      if (inputs[prop] !== undefined && (await pulumi.isSecret(pulumi.output(v))))
+        inputs[prop] = secretWire(inputs[prop]);
     }
     const state = { ...created.get(k)?.state };
-    for (const prop of fakeAws.SECRET_OUTPUTS[type] ?? []) if (state[prop] !== undefined) state[prop] = secretWire(state[prop]);
-    const trigger = d.opts.replacementTrigger === undefined ? undefined : await settled(pulumi.output(d.opts.replacementTrigger));
+    for (const prop of fakeAws.SECRET_OUTPUTS[type] ?? [])
+      if (state[prop] !== undefined) state[prop] = secretWire(state[prop]);
+    const trigger =
+      d.opts.replacementTrigger === undefined
+        ? undefined
+        : await settled(pulumi.output(d.opts.replacementTrigger));
     const pkg = type.split(":")[0];
     packages.add(pkg);
     resources.push({
@@ -248,14 +290,20 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         protect: d.opts.protect === true,
         ignoreChanges: d.opts.ignoreChanges ?? [],
         deleteBeforeReplace: d.opts.deleteBeforeReplace,
-        replacementTrigger: trigger === undefined ? undefined : trigger.known ? JSON.stringify(trigger.value) : pulumi.runtime.unknownValue,
+        replacementTrigger:
+          trigger === undefined
+            ? undefined
+            : trigger.known
+              ? JSON.stringify(trigger.value)
+              : pulumi.runtime.unknownValue,
       },
       dependencies: [],
       op: created.get(k)?.op,
     });
   }
   const providers = [...packages].sort().map((pkg) => defaultProvider(pkg, opts));
-  for (const r of resources) r.provider = providers.find((p) => p.type === `pulumi:providers:${r.type.split(":")[0]}`)!.urn;
+  for (const r of resources)
+    r.provider = providers.find((p) => p.type === `pulumi:providers:${r.type.split(":")[0]}`)!.urn;
   const root: PlannedResource = {
     urn: resourceUrn(opts.stack, opts.project, ROOT_STACK_TYPE, `${opts.project}-${opts.stack}`),
     type: ROOT_STACK_TYPE,
@@ -276,7 +324,20 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     for (const [urn, old] of opts.prior) {
       if (planned.some((r) => r.urn === urn)) continue;
       const [type, name] = urn.split("::").slice(2);
-      planned.push({ urn, id: old.id, type: type.split("$").pop()!, name, custom: true, parent: root.urn, provider: "", inputs: old.inputs, outputs: old.outputs, options: {}, dependencies: [], op: "delete" });
+      planned.push({
+        urn,
+        id: old.id,
+        type: type.split("$").pop()!,
+        name,
+        custom: true,
+        parent: root.urn,
+        provider: "",
+        inputs: old.inputs,
+        outputs: old.outputs,
+        options: {},
+        dependencies: [],
+        op: "delete",
+      });
     }
   }
   return { resources: planned, outputs, warnings, invokes };

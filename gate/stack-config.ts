@@ -44,7 +44,9 @@ function readYaml(file: string, what: string): Record<string, unknown> {
   }
   try {
     const doc = yaml.load(text);
-    return doc !== null && typeof doc === "object" && !Array.isArray(doc) ? (doc as Record<string, unknown>) : {};
+    return doc !== null && typeof doc === "object" && !Array.isArray(doc)
+      ? (doc as Record<string, unknown>)
+      : {};
   } catch (e) {
     throw new StackConfigError(`${file} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
@@ -54,17 +56,28 @@ function readYaml(file: string, what: string): Record<string, unknown> {
 export function loadProject(dir: string): Project {
   const file = path.join(dir, "Pulumi.yaml");
   const doc = readYaml(file, "Pulumi project file");
-  if (typeof doc.name !== "string" || doc.name === "") throw new StackConfigError(`${file}: 'name' is missing; expected the project name`);
-  const runtime = typeof doc.runtime === "string" ? doc.runtime : (doc.runtime as { name?: string } | undefined)?.name;
+  if (typeof doc.name !== "string" || doc.name === "")
+    throw new StackConfigError(`${file}: 'name' is missing; expected the project name`);
+  const runtime =
+    typeof doc.runtime === "string" ? doc.runtime : (doc.runtime as { name?: string } | undefined)?.name;
   const config: Record<string, ConfigDeclaration> = {};
   for (const [k, v] of Object.entries((doc.config ?? {}) as Record<string, unknown>)) {
-    config[k] = v !== null && typeof v === "object" && !Array.isArray(v) ? (v as ConfigDeclaration) : { default: v };
+    config[k] =
+      v !== null && typeof v === "object" && !Array.isArray(v) ? (v as ConfigDeclaration) : { default: v };
   }
-  return { name: doc.name, runtime: runtime ?? "", main: typeof doc.main === "string" ? doc.main : ".", config };
+  return {
+    name: doc.name,
+    runtime: runtime ?? "",
+    main: typeof doc.main === "string" ? doc.main : ".",
+    config,
+  };
 }
 
 const isSecure = (v: unknown): boolean =>
-  v !== null && typeof v === "object" && Object.keys(v).length === 1 && typeof (v as { secure?: unknown }).secure === "string";
+  v !== null &&
+  typeof v === "object" &&
+  Object.keys(v).length === 1 &&
+  typeof (v as { secure?: unknown }).secure === "string";
 
 const stringify = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
 
@@ -91,7 +104,8 @@ export function loadStackConfig(dir: string, stack: string): StackConfig {
   const secretKeys: string[] = [];
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const key = fullKey(k);
-    if (!/^[^:]+:[^:]+$/.test(key)) throw new StackConfigError(`${stackFile}: config key '${k}' is not of the form 'namespace:key'`);
+    if (!/^[^:]+:[^:]+$/.test(key))
+      throw new StackConfigError(`${stackFile}: config key '${k}' is not of the form 'namespace:key'`);
     if (isSecure(v) || JSON.stringify(v)?.includes('"secure":')) {
       config[key] = pulumi.runtime.unknownValue;
       secretKeys.push(key);
@@ -104,7 +118,9 @@ export function loadStackConfig(dir: string, stack: string): StackConfig {
     const key = fullKey(k);
     if (key in config) {
       if (decl.type && !secretKeys.includes(key) && !validType(decl.type, config[key])) {
-        throw new StackConfigError(`Stack '${stack}' with configuration key '${k}' must be of type '${decl.type}' (${stackFile})`);
+        throw new StackConfigError(
+          `Stack '${stack}' with configuration key '${k}' must be of type '${decl.type}' (${stackFile})`,
+        );
       }
     } else if (decl.default !== undefined) {
       config[key] = stringify(decl.default);

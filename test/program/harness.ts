@@ -7,7 +7,13 @@ import * as openpgp from "openpgp";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecretValue } from "../../lib/text";
 import { FAKE_ACCOUNT_ID } from "../../gate/fake-aws";
-import { ProgramError, runProgram as run, type PlannedResource, type PriorResource, type StepOp } from "../../gate/run-program";
+import {
+  ProgramError,
+  runProgram as run,
+  type PlannedResource,
+  type PriorResource,
+  type StepOp,
+} from "../../gate/run-program";
 
 export const PROJECT = "management-bootstrap";
 export const ACCOUNT_ID = FAKE_ACCOUNT_ID;
@@ -58,7 +64,8 @@ const REGION = { aws: "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-
 function unwrap(v: unknown): unknown {
   if (isSecretValue(v)) return unwrap(v.value);
   if (Array.isArray(v)) return v.map(unwrap);
-  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, unwrap(e)]));
+  if (v !== null && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, unwrap(e)]));
   return v;
 }
 
@@ -74,7 +81,13 @@ function options(config: Record<string, string>, o: RunOptions) {
     preview: o.preview ?? false,
     prior: o.prior,
     calls: o.callerArn
-      ? { "aws:index/getCallerIdentity:getCallerIdentity": { accountId: ACCOUNT_ID, arn: o.callerArn, userId: "AIDAEXAMPLE" } }
+      ? {
+          "aws:index/getCallerIdentity:getCallerIdentity": {
+            accountId: ACCOUNT_ID,
+            arn: o.callerArn,
+            userId: "AIDAEXAMPLE",
+          },
+        }
       : undefined,
   };
 }
@@ -82,7 +95,9 @@ function options(config: Record<string, string>, o: RunOptions) {
 /** Runs the program with the given config (keys without namespace). */
 export async function runProgram(config: Record<string, string>, o: RunOptions = {}): Promise<ProgramRun> {
   const r = await run(options(config, o));
-  const declared = r.resources.filter((x: PlannedResource) => x.custom && !x.type.startsWith("pulumi:providers:"));
+  const declared = r.resources.filter(
+    (x: PlannedResource) => x.custom && !x.type.startsWith("pulumi:providers:"),
+  );
   const outputs: Record<string, unknown> = {};
   const secretOutputs = new Set<string>();
   const root = r.resources[0];
@@ -101,14 +116,18 @@ export async function runProgram(config: Record<string, string>, o: RunOptions =
       name: x.name,
       inputs: unwrap(x.inputs) as Record<string, unknown>,
       outputs: unwrap(x.outputs) as Record<string, unknown>,
-      replacementTrigger: x.options.replacementTrigger === undefined ? undefined : JSON.parse(x.options.replacementTrigger),
+      replacementTrigger:
+        x.options.replacementTrigger === undefined ? undefined : JSON.parse(x.options.replacementTrigger),
       ignoreChanges: x.options.ignoreChanges ?? [],
       deleteBeforeReplace: x.options.deleteBeforeReplace,
       op: x.op,
     })),
     // The engine keeps outputs, inputs and the trigger it was given (wire form, as in an export).
     state: new Map(
-      r.resources.map((x) => [x.urn, { id: x.id, inputs: x.inputs, outputs: x.outputs, replacementTrigger: x.options.replacementTrigger }]),
+      r.resources.map((x) => [
+        x.urn,
+        { id: x.id, inputs: x.inputs, outputs: x.outputs, replacementTrigger: x.options.replacementTrigger },
+      ]),
     ),
   };
 }
@@ -121,7 +140,8 @@ export async function runProgramExpectingError(
   try {
     await run(options(config, o));
   } catch (e) {
-    if (e instanceof ProgramError) return { error: e.cause as Error, registered: e.registered, invokes: e.invokes };
+    if (e instanceof ProgramError)
+      return { error: e.cause as Error, registered: e.registered, invokes: e.invokes };
     throw e;
   }
   throw new Error("the program did not stop");
@@ -132,7 +152,11 @@ export function findResource(r: { resources: RegisteredResource[] }, type: strin
 }
 
 /** A throwaway OpenPGP key pair, base64 of the binary public key as the provider wants it. */
-export async function throwawayPgpKey(): Promise<{ base64: string; fingerprint: string; privateKey: Uint8Array }> {
+export async function throwawayPgpKey(): Promise<{
+  base64: string;
+  fingerprint: string;
+  privateKey: Uint8Array;
+}> {
   const { publicKey, privateKey } = await openpgp.generateKey({
     userIDs: [{ name: "bootstrap test", email: "test@example.com" }],
     format: "binary",

@@ -8,7 +8,8 @@ import { T } from "../../policy/lib/resource-types";
 import { runProgram, stackConfig, throwawayPgpKey, type ProgramRun } from "./harness";
 
 const op = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type).map((r) => r.op);
-const ops = (run: ProgramRun) => Object.fromEntries(run.resources.map((r) => [`${r.type.split(":").pop()}/${r.name}`, r.op]));
+const ops = (run: ProgramRun) =>
+  Object.fromEntries(run.resources.map((r) => [`${r.type.split(":").pop()}/${r.name}`, r.op]));
 
 describe("program lifecycle: updates of a deployed stack", function () {
   let deployed: ProgramRun;
@@ -24,7 +25,10 @@ describe("program lifecycle: updates of a deployed stack", function () {
 
   it("changes nothing when the config is the same", async () => {
     const again = await runProgram(stackConfig({ createAccessKey: "true" }), { prior: deployed.state });
-    assert.ok(again.resources.every((r) => r.op === "same"), JSON.stringify(ops(again)));
+    assert.ok(
+      again.resources.every((r) => r.op === "same"),
+      JSON.stringify(ops(again)),
+    );
     assert.equal(again.outputs.consolePassword, deployed.outputs.consolePassword);
     assert.equal(again.outputs.secretAccessKey, deployed.outputs.secretAccessKey);
     assert.deepEqual(again.warnings, []);
@@ -32,8 +36,13 @@ describe("program lifecycle: updates of a deployed stack", function () {
 
   it("with pgpKey set, replaces nothing, keeps the outputs and says what waits for the rotation", async () => {
     const key = await throwawayPgpKey();
-    const run = await runProgram(stackConfig({ createAccessKey: "true", pgpKey: key.base64 }), { prior: deployed.state });
-    assert.ok(run.resources.every((r) => r.op === "same"), JSON.stringify(ops(run)));
+    const run = await runProgram(stackConfig({ createAccessKey: "true", pgpKey: key.base64 }), {
+      prior: deployed.state,
+    });
+    assert.ok(
+      run.resources.every((r) => r.op === "same"),
+      JSON.stringify(ops(run)),
+    );
     assert.equal(run.outputs.consolePassword, deployed.outputs.consolePassword);
     assert.equal(run.outputs.secretAccessKey, deployed.outputs.secretAccessKey);
     assert.ok(!("encryptedPassword" in run.outputs));
@@ -43,7 +52,9 @@ describe("program lifecycle: updates of a deployed stack", function () {
   });
 
   it("a new credentialsRotation replaces the login profile (delete first) and the access key (create first)", async () => {
-    const run = await runProgram(stackConfig({ createAccessKey: "true", credentialsRotation: "2" }), { prior: deployed.state });
+    const run = await runProgram(stackConfig({ createAccessKey: "true", credentialsRotation: "2" }), {
+      prior: deployed.state,
+    });
     assert.deepEqual(op(run, T.loginProfile), ["replace"]);
     assert.deepEqual(op(run, T.accessKey), ["replace"]);
     assert.equal(run.resources.find((r) => r.type === T.loginProfile)!.deleteBeforeReplace, true);
@@ -62,13 +73,20 @@ describe("program lifecycle: updates of a deployed stack", function () {
   });
 
   it("manageAccountAlias false deletes the alias and falls back to the account-id sign-in URL", async () => {
-    const run = await runProgram(stackConfig({ createAccessKey: "true", manageAccountAlias: "false" }), { prior: deployed.state });
+    const run = await runProgram(stackConfig({ createAccessKey: "true", manageAccountAlias: "false" }), {
+      prior: deployed.state,
+    });
     assert.deepEqual(op(run, T.accountAlias), ["delete"]);
-    assert.match(String(run.outputs.consoleSignInUrl), /^https:\/\/\d{12}\.signin\.aws\.amazon\.com\/console$/);
+    assert.match(
+      String(run.outputs.consoleSignInUrl),
+      /^https:\/\/\d{12}\.signin\.aws\.amazon\.com\/console$/,
+    );
   });
 
   it("passwordLength alone changes nothing in AWS until the rotation", async () => {
-    const run = await runProgram(stackConfig({ createAccessKey: "true", passwordLength: "48" }), { prior: deployed.state });
+    const run = await runProgram(stackConfig({ createAccessKey: "true", passwordLength: "48" }), {
+      prior: deployed.state,
+    });
     assert.deepEqual(op(run, T.loginProfile), ["same"]);
     assert.match(run.warnings.join("\n"), /passwordLength is 48, the current password has 32/);
   });

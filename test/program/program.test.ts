@@ -159,7 +159,11 @@ describe("program: PGP-encrypted hand-off", function () {
 
   it("outputs the encrypted password and the key's fingerprint instead of the password", () => {
     assert.equal(run.outputs.encryptedPassword, only(run, LOGIN_PROFILE).outputs.encryptedPassword);
-    assert.match(String(run.outputs.encryptedPassword), /^[A-Za-z0-9+/]+=*$/, "base64 of the binary message, as the provider");
+    assert.match(
+      String(run.outputs.encryptedPassword),
+      /^[A-Za-z0-9+/]+=*$/,
+      "base64 of the binary message, as the provider",
+    );
     assert.equal(run.outputs.pgpKeyFingerprint, key.fingerprint);
     assert.ok(!("consolePassword" in run.outputs));
     // Encrypted values are safe to show: no output needs --show-secrets.
@@ -254,7 +258,9 @@ describe("program: credential rotation wiring", function () {
     const trigger = (run: ProgramRun) => only(run, LOGIN_PROFILE).replacementTrigger;
     assert.notEqual(trigger(rotated), trigger(first));
     // Same rotation on the deployed stack: the same issue, so the same trigger.
-    const longer = await runProgram(stackConfig({ credentialsRotation: "1", passwordLength: "50" }), { prior: first.state });
+    const longer = await runProgram(stackConfig({ credentialsRotation: "1", passwordLength: "50" }), {
+      prior: first.state,
+    });
     assert.equal(trigger(longer), trigger(first));
     assert.equal(only(longer, RANDOM_ID).name, only(first, RANDOM_ID).name);
   });
@@ -263,7 +269,9 @@ describe("program: credential rotation wiring", function () {
     const key = await throwawayPgpKey();
     // On the deployed stack the engine keeps the issue's frozen keepers (ignoreChanges).
     const deployed = await runProgram(stackConfig());
-    const run = await runProgram(stackConfig({ passwordLength: "48", pgpKey: key.base64 }), { prior: deployed.state });
+    const run = await runProgram(stackConfig({ passwordLength: "48", pgpKey: key.base64 }), {
+      prior: deployed.state,
+    });
     const profile = only(run, LOGIN_PROFILE);
     assert.equal(profile.inputs.passwordLength, 32);
     assert.equal(profile.inputs.pgpKey, undefined);
