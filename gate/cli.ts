@@ -119,7 +119,9 @@ function parseFlags(argv: string[], io: CliIO) {
 
 /** package.json `homepage`: where this repository's docs live (the policies' `url`s are relative). */
 function homepage(): string {
-  return require("../package.json").homepage;
+  return (
+    JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { homepage: string }
+  ).homepage;
 }
 
 /** Runs the check; returns the exit status. Never throws. `parts`: see checkProgram (tests). */

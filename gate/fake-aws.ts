@@ -10,6 +10,7 @@
  *   with the same outputs marked secret.
  */
 import * as crypto from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
 import * as openpgp from "openpgp";
 import { T } from "../policy/lib/resource-types";
 
@@ -121,6 +122,8 @@ async function encrypt(pgpKey: string, text: string): Promise<{ encrypted: strin
 }
 
 const isKeybase = (pgpKey: string) => pgpKey.startsWith("keybase:");
+/** A pgpKey not known offline (secure config the gate never decrypts): so is what it encrypts. */
+const isUnknown = (v: string) => v === pulumi.runtime.unknownValue;
 /** Keybase is not reachable: a fingerprint that stands for the user's key. */
 const keybaseFingerprint = (pgpKey: string) => crypto.createHash("sha1").update(pgpKey).digest("hex");
 
@@ -158,7 +161,9 @@ export async function create(
     }
     case T.loginProfile: {
       const password = newPassword(typeof inputs.passwordLength === "number" ? inputs.passwordLength : 20);
-      if (pgpKey && !isKeybase(pgpKey)) {
+      if (isUnknown(pgpKey)) {
+        Object.assign(state, { encryptedPassword: pgpKey, keyFingerprint: pgpKey });
+      } else if (pgpKey && !isKeybase(pgpKey)) {
         const { encrypted, fingerprint } = await encrypt(pgpKey, password);
         Object.assign(state, { encryptedPassword: encrypted, keyFingerprint: fingerprint });
       } else if (pgpKey) {
@@ -174,7 +179,9 @@ export async function create(
     case T.accessKey: {
       const secret = newSecretAccessKey();
       state.createDate = new Date().toISOString();
-      if (pgpKey && !isKeybase(pgpKey)) {
+      if (isUnknown(pgpKey)) {
+        Object.assign(state, { encryptedSecret: pgpKey, keyFingerprint: pgpKey });
+      } else if (pgpKey && !isKeybase(pgpKey)) {
         const { encrypted, fingerprint } = await encrypt(pgpKey, secret);
         Object.assign(state, { encryptedSecret: encrypted, keyFingerprint: fingerprint });
       } else if (pgpKey) {

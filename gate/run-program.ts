@@ -8,6 +8,7 @@
  * `runInPulumiStack` (as the language host). `npm run check` runs it in a child (./program-host.ts), the unit
  * tests in their own process.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as fakeAws from "./fake-aws";
@@ -128,7 +129,8 @@ async function settled(o: pulumi.Output<unknown>): Promise<{ known: boolean; val
 function defaultProvider(pkg: string, opts: RunOptions): PlannedResource {
   let version = "";
   try {
-    version = require(require.resolve(`@pulumi/${pkg}/package.json`, { paths: [opts.programDir] })).version;
+    const file = require.resolve(`@pulumi/${pkg}/package.json`, { paths: [opts.programDir] });
+    version = (JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version;
   } catch {
     // A package the program does not depend on: no version in the name.
   }

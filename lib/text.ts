@@ -15,8 +15,10 @@ export const MIN_SECRET_LENGTH = 4;
 
 // ESC-introduced sequences (CSI, OSC up to BEL or ST, and two-character escapes), then any
 // other C0 or C1 control character or DEL. Tabs and newlines go too: a value is one line.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]?|[\u0000-\u001f\u007f-\u009f]/g;
+/* eslint-disable no-control-regex -- matching control characters is the point */
+const CONTROL =
+  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]?|[\u0000-\u001f\u007f-\u009f]/g;
+/* eslint-enable no-control-regex */
 
 /** The text without control characters or terminal escape sequences. */
 export function stripControl(text: string): string {

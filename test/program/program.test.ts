@@ -1,5 +1,4 @@
 import * as assert from "node:assert/strict";
-import * as pulumi from "@pulumi/pulumi";
 import program from "../../index";
 import { credentialsIssueName } from "../../lib/credentials";
 import { BOOTSTRAP_USER_TAGS } from "../../lib/naming";
