@@ -19,6 +19,9 @@ import { loadConfig } from "./lib/config";
 import { credentialsIssueName, issueKeepers, pendingSettings, readIssueKeepers } from "./lib/credentials";
 import { BOOTSTRAP_USER_TAGS, administratorAccessPolicyArn, consoleSignInUrl } from "./lib/naming";
 
+/** An output's value once it is known (an issue's keepers are known in preview too: inputs). */
+const settled = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
+
 export = async (): Promise<Record<string, pulumi.Output<unknown>>> => {
   // Config: every key is validated before anything is registered.
   const config = await loadConfig();
@@ -106,18 +109,22 @@ export = async (): Promise<Record<string, pulumi.Output<unknown>>> => {
     accountId: pulumi.output(caller.accountId),
     passwordResetRequired: loginProfile.passwordResetRequired,
   };
-  if (config.pgpKey) {
+  // The credentials that exist were issued with the issue's pgpKey, not necessarily the
+  // config's (a new one waits for the next rotation): the outputs follow what was issued.
+  const issuedKey = (await settled(issued)).pgpKey;
+  if (issuedKey) {
     outputs.encryptedPassword = loginProfile.encryptedPassword;
     // Known from the key itself; for keybase: recipients only the provider knows it.
-    outputs.pgpKeyFingerprint = config.pgpKey.fingerprint
-      ? pulumi.output(config.pgpKey.fingerprint)
-      : loginProfile.keyFingerprint;
+    outputs.pgpKeyFingerprint =
+      issuedKey === config.pgpKey?.value && config.pgpKey.fingerprint
+        ? pulumi.output(config.pgpKey.fingerprint)
+        : loginProfile.keyFingerprint;
   } else {
     outputs.consolePassword = pulumi.secret(loginProfile.password);
   }
   if (accessKey) {
     outputs.accessKeyId = accessKey.id;
-    if (config.pgpKey) outputs.encryptedSecretAccessKey = accessKey.encryptedSecret;
+    if (issuedKey) outputs.encryptedSecretAccessKey = accessKey.encryptedSecret;
     else outputs.secretAccessKey = pulumi.secret(accessKey.secret);
   }
   return outputs;

@@ -1,7 +1,9 @@
 /** What the two hand-off CLIs share: their I/O seam, argument parsing, input reading and exit codes. */
 import { readFile } from "node:fs/promises";
+import * as path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type * as openpgp from "openpgp";
+import { quote, safeLine } from "../lib/text";
 import { EXIT_BAD_INPUT, HandoffInputError } from "./errors";
 import { assertKeyMatchesFingerprint, decryptOutput, readPrivateKeyFile, unlockPrivateKey } from "./pgp";
 import { askHiddenOnTerminal, PASSPHRASE_ENV } from "./prompt";
@@ -21,6 +23,8 @@ export interface CliIo {
   readonly stdout: { write(text: string): unknown; readonly isTTY: boolean };
   readonly stderr: { write(text: string): unknown };
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The folder relative paths in flags resolve against: where the operator ran the command. */
+  readonly cwd: string;
   /** Asks for a passphrase without echo (the real one uses /dev/tty). */
   askPassphrase(question: string): Promise<string>;
 }
@@ -36,8 +40,22 @@ export function processIo(): CliIo {
     stdout: { write: (text) => process.stdout.write(text), isTTY: Boolean(process.stdout.isTTY) },
     stderr: { write: (text) => process.stderr.write(text) },
     env: process.env,
+    // npm runs scripts from the package root and leaves the operator's folder in INIT_CWD.
+    cwd: process.env.INIT_CWD || process.cwd(),
     askPassphrase: askHiddenOnTerminal,
   };
+}
+
+/** Runs a tool as the program's entry point (`ts-node handoff/TOOL.ts ...`) and sets the exit status. */
+export function runMain(tool: (argv: string[], io: CliIo) => Promise<number>): void {
+  void tool(process.argv.slice(2), processIo()).then((code) => {
+    process.exitCode = code;
+  });
+}
+
+/** A path from a flag, resolved against the folder the operator ran the command in. */
+export function resolvePath(io: CliIo, file: string): string {
+  return path.resolve(io.cwd, file);
 }
 
 /** node:util parseArgs (strict), with its errors turned into one line that points at --help. */
@@ -60,11 +78,10 @@ export async function readStackOutputs(
   let text: string;
   if (stackOutputFile !== undefined) {
     try {
-      text = await readFile(stackOutputFile, "utf8");
+      text = await readFile(resolvePath(io, stackOutputFile), "utf8");
     } catch (error) {
-      const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
       throw new HandoffInputError(
-        `cannot read --stack-output ${stackOutputFile}: ${missing ? "no such file" : "not readable"}`,
+        `cannot read --stack-output ${quote(stackOutputFile)}: ${readReason(error)}`,
       );
     }
   } else {
@@ -94,12 +111,9 @@ export async function loadDecryptionKey(
 ): Promise<openpgp.PrivateKey> {
   let contents: Buffer;
   try {
-    contents = await readFile(privateKeyFile);
+    contents = await readFile(resolvePath(io, privateKeyFile));
   } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    throw new HandoffInputError(
-      `cannot read --private-key ${privateKeyFile}: ${missing ? "no such file" : "not readable"}`,
-    );
+    throw new HandoffInputError(`cannot read --private-key ${quote(privateKeyFile)}: ${readReason(error)}`);
   }
   const key = await readPrivateKeyFile(contents, privateKeyFile);
   assertKeyMatchesFingerprint(key, optionalStringOutput(outputs, OUTPUT.pgpKeyFingerprint));
@@ -142,9 +156,17 @@ export function needsPrivateKeyMessage(outputName: string, outputs: StackOutputs
   );
 }
 
+function readReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EISDIR") return "is a directory";
+  return "not readable";
+}
+
 /**
  * Runs a CLI body: bad input becomes one line on stderr and exit status 2. Unexpected errors
- * print their message only (no stack, no values) and exit 1.
+ * print their message only (no stack, no values) and exit 1. Either line passes through
+ * safeLine, so no control character from a value reaches the terminal.
  */
 export async function runCli(tool: string, io: CliIo, body: () => Promise<void>): Promise<number> {
   try {
@@ -152,10 +174,11 @@ export async function runCli(tool: string, io: CliIo, body: () => Promise<void>)
     return 0;
   } catch (error) {
     if (error instanceof HandoffInputError) {
-      io.stderr.write(`${tool}: ${error.message}\n`);
+      io.stderr.write(`${tool}: ${safeLine(error.message)}\n`);
       return EXIT_BAD_INPUT;
     }
-    io.stderr.write(`${tool}: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`${tool}: unexpected error: ${safeLine(message)}\n`);
     return 1;
   }
 }

@@ -2,11 +2,20 @@
  * `npm run leverage-credentials`: turns the stack outputs into the access keys CSV that
  * `leverage credentials configure --type BOOTSTRAP --credentials-file keys.csv` reads.
  */
-import { parseFlags, readSecretOutput, readStackOutputs, runCli, type CliIo } from "./cli";
+import { stripControl } from "../lib/text";
+import {
+  parseFlags,
+  readSecretOutput,
+  readStackOutputs,
+  resolvePath,
+  runCli,
+  runMain,
+  type CliIo,
+} from "./cli";
 import { HandoffInputError } from "./errors";
 import { leverageCredentialsCsv, validateAccessKeyId } from "./leverageCsv";
 import { PASSPHRASE_ENV } from "./prompt";
-import { writeSecretFileAtomically } from "./secureFile";
+import { assertSecretFileTarget, writeSecretFileAtomically } from "./secureFile";
 import { OUTPUT, optionalStringOutput, requireStringOutput } from "./stackOutputs";
 
 const TOOL = "leverage-credentials";
@@ -14,16 +23,18 @@ export const DEFAULT_CSV_PATH = "keys.csv";
 /** `--output -` is the explicit request to print the CSV on standard output. */
 const STDOUT = "-";
 
-export const LEVERAGE_CREDENTIALS_USAGE = `Usage: pulumi stack output --json --show-secrets | npm run leverage-credentials -- [options]
+export const LEVERAGE_CREDENTIALS_USAGE = `Usage: pulumi stack output --json --show-secrets | npm run --silent leverage-credentials -- [options]
 
 Writes the bootstrap user's access key as the CSV that
 \`leverage credentials configure --type BOOTSTRAP --credentials-file ${DEFAULT_CSV_PATH}\` reads (mode 0600).
+Relative paths are taken from the folder you run the command in.
 
 Options:
   --stack-output FILE  read the stack output JSON from FILE instead of standard input
-  --output FILE        where to write the CSV (default ${DEFAULT_CSV_PATH}); "-" prints it on standard output
-  --private-key FILE   OpenPGP private key that decrypts encryptedSecretAccessKey (when the stack has pgpKey);
-                       its passphrase comes from ${PASSPHRASE_ENV} or a prompt on the terminal
+  --output FILE        where to write the CSV (default ${DEFAULT_CSV_PATH}): a new or regular file; "-" prints it on standard output
+  --private-key FILE   OpenPGP private key that decrypts encryptedSecretAccessKey (when the stack has pgpKey),
+                       e.g. <(gpg --export-secret-keys --armor FINGERPRINT); its passphrase comes from
+                       ${PASSPHRASE_ENV} or a prompt on the terminal
   -h, --help           show this help
 Exit status: 0 written, 2 bad input (nothing written).
 `;
@@ -41,8 +52,12 @@ export async function leverageCredentials(argv: string[], io: CliIo): Promise<nu
       return;
     }
     const output = values.output as string;
-    if (output === "")
-      throw new HandoffInputError("--output needs a file path such as keys.csv, or - for stdout");
+    if (output === "") {
+      throw new HandoffInputError("--output needs a file path such as keys.csv, or - for standard output");
+    }
+    const target = output === STDOUT ? undefined : resolvePath(io, output);
+    // Checked before anything is read or decrypted, so a bad --output never costs a passphrase prompt.
+    if (target !== undefined) await assertSecretFileTarget(target, output);
 
     const outputs = await readStackOutputs(io, values["stack-output"] as string | undefined);
     const accessKeyId = requireStringOutput(
@@ -62,16 +77,19 @@ export async function leverageCredentials(argv: string[], io: CliIo): Promise<nu
     );
 
     const csv = leverageCredentialsCsv(accessKeyId, secretAccessKey);
-    if (output === STDOUT) {
+    if (target === undefined) {
       io.stdout.write(csv);
       return;
     }
-    await writeSecretFileAtomically(output, csv);
-    const user = optionalStringOutput(outputs, OUTPUT.userName) ?? "the bootstrap user";
+    await writeSecretFileAtomically(target, output, csv);
+    const user = stripControl(optionalStringOutput(outputs, OUTPUT.userName) ?? "the bootstrap user");
+    const shown = stripControl(output);
     io.stderr.write(
-      `${TOOL}: wrote ${output} (mode 0600) with the access key of ${user}.\n` +
-        `Next: leverage credentials configure --type BOOTSTRAP --credentials-file ${output}\n` +
-        `Then delete ${output}: the key stays in ~/.aws/<short-name>/credentials.\n`,
+      `${TOOL}: wrote ${shown} (mode 0600) with the access key of ${user}.\n` +
+        `Next: leverage credentials configure --type BOOTSTRAP --credentials-file ${shown}\n` +
+        `Then: shred -u ${shown} (the key stays in ~/.aws/<short-name>/credentials).\n`,
     );
   });
 }
+
+if (require.main === module) runMain(leverageCredentials);

@@ -8,6 +8,7 @@
  * `hex.EncodeToString(entity.PrimaryKey.Fingerprint)`: the primary key's, lower-case hex.
  */
 import * as openpgp from "openpgp";
+import { quote } from "../lib/text";
 import { HandoffInputError } from "./errors";
 
 const ARMOR_PRIVATE = "-----BEGIN PGP PRIVATE KEY BLOCK-----";
@@ -17,7 +18,8 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 /** Key ID of an anonymous recipient (RFC 4880 5.1 "wildcard"), which names no key to check against. */
 const WILDCARD_KEY_ID = "0000000000000000";
 
-const EXPORT_HINT = "export it with `gpg --export-secret-keys --armor FINGERPRINT > private.asc`";
+const EXPORT_HINT =
+  "pass it without writing it to disk: --private-key <(gpg --export-secret-keys --armor FINGERPRINT)";
 
 /**
  * Reads the operator's private key: ASCII-armored, binary (gpg's default export), or base64 of
@@ -27,7 +29,7 @@ export async function readPrivateKeyFile(contents: Uint8Array, path: string): Pr
   const text = Buffer.from(contents).toString("latin1").trim();
   if (text.startsWith(ARMOR_PUBLIC)) {
     throw new HandoffInputError(
-      `--private-key ${path} holds a public key; decryption needs the private key: ${EXPORT_HINT}`,
+      `--private-key ${quote(path)} holds a public key; decryption needs the private key: ${EXPORT_HINT}`,
     );
   }
   try {
@@ -38,7 +40,7 @@ export async function readPrivateKeyFile(contents: Uint8Array, path: string): Pr
     return await openpgp.readPrivateKey({ binaryKey });
   } catch {
     throw new HandoffInputError(
-      `--private-key ${path} is not an OpenPGP private key (armored, binary or base64); ${EXPORT_HINT}`,
+      `--private-key ${quote(path)} is not an OpenPGP private key (armored, binary or base64); ${EXPORT_HINT}`,
     );
   }
 }

@@ -2,7 +2,8 @@
  * `npm run show-password`: shows the bootstrap user's console sign-in details on the operator's
  * terminal, decrypting `encryptedPassword` when the stack used a pgpKey.
  */
-import { parseFlags, readSecretOutput, readStackOutputs, runCli, type CliIo } from "./cli";
+import { stripControl } from "../lib/text";
+import { parseFlags, readSecretOutput, readStackOutputs, runCli, runMain, type CliIo } from "./cli";
 import { HandoffInputError } from "./errors";
 import { PASSPHRASE_ENV } from "./prompt";
 import { OUTPUT, requireStringOutput } from "./stackOutputs";
@@ -10,14 +11,16 @@ import { OUTPUT, requireStringOutput } from "./stackOutputs";
 const TOOL = "show-password";
 const PROGRAM_HINT = "it is one of the program's outputs; run `pulumi up` first";
 
-export const SHOW_PASSWORD_USAGE = `Usage: pulumi stack output --json --show-secrets | npm run show-password -- [options]
+export const SHOW_PASSWORD_USAGE = `Usage: pulumi stack output --json --show-secrets | npm run --silent show-password -- [options]
 
 Shows the console sign-in URL, user name and console password of the bootstrap user on the terminal.
+Relative paths are taken from the folder you run the command in.
 
 Options:
   --stack-output FILE  read the stack output JSON from FILE instead of standard input
-  --private-key FILE   OpenPGP private key that decrypts encryptedPassword (when the stack has pgpKey);
-                       its passphrase comes from ${PASSPHRASE_ENV} or a prompt on the terminal
+  --private-key FILE   OpenPGP private key that decrypts encryptedPassword (when the stack has pgpKey),
+                       e.g. <(gpg --export-secret-keys --armor FINGERPRINT); its passphrase comes from
+                       ${PASSPHRASE_ENV} or a prompt on the terminal
   --password-only      print only the password and a newline, also into a pipe
                        (for a password manager's CLI); without it the output must be a terminal
   -h, --help           show this help
@@ -55,6 +58,12 @@ export async function showPassword(argv: string[], io: CliIo): Promise<number> {
       values["private-key"] as string | undefined,
       `stack output has neither \`${OUTPUT.consolePassword}\` nor \`${OUTPUT.encryptedPassword}\`; ${PROGRAM_HINT}`,
     );
+    // Stripping would hand over a password that does not work; an AWS console password is printable.
+    if (stripControl(password) !== password) {
+      throw new HandoffInputError(
+        "the console password holds control characters; expected the printable password AWS generates (is this the program's stack output?)",
+      );
+    }
 
     if (passwordOnly) {
       io.stdout.write(`${password}\n`);
@@ -62,10 +71,12 @@ export async function showPassword(argv: string[], io: CliIo): Promise<number> {
     }
     const resetRequired = outputs[OUTPUT.passwordResetRequired] === true;
     io.stdout.write(
-      `Console sign-in URL: ${signInUrl}\n` +
-        `User name:           ${userName}\n` +
+      `Console sign-in URL: ${stripControl(signInUrl)}\n` +
+        `User name:           ${stripControl(userName)}\n` +
         `Console password:    ${password}\n` +
         (resetRequired ? "AWS asks for a new password at the first sign-in.\n" : ""),
     );
   });
 }
+
+if (require.main === module) runMain(showPassword);

@@ -11,9 +11,11 @@
  * Pulumi.yaml declares the same keys with the same defaults: the CLI applies a declared default
  * before the program runs, so the two must agree (test/program/config.test.ts checks it).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
 import {
-  DEFAULT_BOOTSTRAP_USER_NAME,
   PROJECT_NAME_PATTERN,
   isValidAccountAlias,
   isValidIamUserName,
@@ -28,14 +30,25 @@ export const CONFIG_NAMESPACE = "management-bootstrap";
 export const PASSWORD_LENGTH_MIN = 20;
 export const PASSWORD_LENGTH_MAX = 128;
 
+/**
+ * Pulumi.yaml's `config` section: the one place keys and defaults are declared. The CLI applies
+ * these defaults before the program runs; the program falls back to the same ones.
+ */
+export const PROJECT_CONFIG: Readonly<
+  Record<string, { type: string; default?: unknown; description: string }>
+> = (yaml.load(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { config: never })
+  .config;
+
+const declaredDefault = <T>(key: ConfigKey): T => PROJECT_CONFIG[key].default as T;
+
 /** Defaults of the optional keys; accountName's default is derived from projectName. */
 export const CONFIG_DEFAULTS = Object.freeze({
-  bootstrapUserName: DEFAULT_BOOTSTRAP_USER_NAME,
-  passwordLength: 32,
-  passwordResetRequired: true,
-  manageAccountAlias: true,
-  credentialsRotation: "1",
-  createAccessKey: false,
+  bootstrapUserName: declaredDefault<string>("bootstrapUserName"),
+  passwordLength: declaredDefault<number>("passwordLength"),
+  passwordResetRequired: declaredDefault<boolean>("passwordResetRequired"),
+  manageAccountAlias: declaredDefault<boolean>("manageAccountAlias"),
+  credentialsRotation: declaredDefault<string>("credentialsRotation"),
+  createAccessKey: declaredDefault<boolean>("createAccessKey"),
 });
 
 /** Every key the program reads, in the order they are validated. */
@@ -85,6 +98,12 @@ function isSecretKey(key: ConfigKey): boolean {
   return runtime.isConfigSecret ? runtime.isConfigSecret(fullKey(key)) : true;
 }
 
+/**
+ * What the offline gate passes for a `secure:` value it never decrypts (the SDK's unknown
+ * sentinel): the key is set, its value unknown, so it is not validated and flows on as unknown.
+ */
+const UNKNOWN = pulumi.runtime.unknownValue;
+
 const SHOWN_VALUE_MAX = 40;
 
 /** The value as it may appear in a message: quoted, shortened, never a secret's. */
@@ -116,14 +135,16 @@ export async function loadConfig(source: RawConfigSource = stackConfigSource()):
   };
   const bool = (key: ConfigKey, fallback: boolean): boolean => {
     const raw = read(key);
-    if (raw === undefined) return fallback;
+    if (raw === undefined || raw === UNKNOWN) return fallback;
     const value = parseBoolean(raw);
     if (value === undefined) problems.push(problem(key, raw, "is not a boolean", "true or false"));
     return value ?? fallback;
   };
 
   const projectName = read("projectName");
-  if (projectName === undefined) {
+  if (projectName === UNKNOWN) {
+    // Secret and not decrypted (the offline gate): set, but nothing to validate.
+  } else if (projectName === undefined) {
     problems.push(
       `${fullKey("projectName")} is not set; expected the Leverage project name (${PROJECT_NAME_PATTERN.source})`,
     );
@@ -141,9 +162,10 @@ export async function loadConfig(source: RawConfigSource = stackConfigSource()):
   const expectedAccountName = projectNameOk ? managementAccountName(projectName) : undefined;
 
   const rawAccountName = read("accountName");
-  const accountName = rawAccountName ?? expectedAccountName ?? "";
+  const accountName = rawAccountName ?? (projectName === UNKNOWN ? UNKNOWN : (expectedAccountName ?? ""));
   if (
     rawAccountName !== undefined &&
+    rawAccountName !== UNKNOWN &&
     expectedAccountName !== undefined &&
     rawAccountName !== expectedAccountName
   ) {
@@ -158,7 +180,7 @@ export async function loadConfig(source: RawConfigSource = stackConfigSource()):
   }
 
   const bootstrapUserName = read("bootstrapUserName") ?? CONFIG_DEFAULTS.bootstrapUserName;
-  if (!isValidIamUserName(bootstrapUserName)) {
+  if (bootstrapUserName !== UNKNOWN && !isValidIamUserName(bootstrapUserName)) {
     problems.push(
       problem(
         "bootstrapUserName",
@@ -171,7 +193,7 @@ export async function loadConfig(source: RawConfigSource = stackConfigSource()):
 
   let passwordLength: number = CONFIG_DEFAULTS.passwordLength;
   const rawLength = read("passwordLength");
-  if (rawLength !== undefined) {
+  if (rawLength !== undefined && rawLength !== UNKNOWN) {
     const lengthExpected = `an integer from ${PASSWORD_LENGTH_MIN} to ${PASSWORD_LENGTH_MAX}`;
     if (!/^[0-9]+$/.test(rawLength)) {
       problems.push(problem("passwordLength", rawLength, "is not an integer", lengthExpected));
@@ -187,7 +209,9 @@ export async function loadConfig(source: RawConfigSource = stackConfigSource()):
 
   let pgpKey: PgpRecipient | undefined;
   const rawPgpKey = read("pgpKey");
-  if (rawPgpKey !== undefined) {
+  if (rawPgpKey === UNKNOWN) {
+    pgpKey = { value: UNKNOWN };
+  } else if (rawPgpKey !== undefined) {
     try {
       pgpKey = await parsePgpRecipient(rawPgpKey);
     } catch (err) {
@@ -198,7 +222,13 @@ export async function loadConfig(source: RawConfigSource = stackConfigSource()):
 
   const manageAccountAlias = bool("manageAccountAlias", CONFIG_DEFAULTS.manageAccountAlias);
   // Project names allow "--", account aliases do not: only then can the alias be refused.
-  if (manageAccountAlias && projectNameOk && accountName !== "" && !isValidAccountAlias(accountName)) {
+  if (
+    manageAccountAlias &&
+    projectNameOk &&
+    accountName !== "" &&
+    accountName !== UNKNOWN &&
+    !isValidAccountAlias(accountName)
+  ) {
     problems.push(
       problem(
         "accountName",

@@ -61,6 +61,7 @@ export function fakeIo(options: {
   stdoutIsTTY?: boolean;
   env?: Record<string, string>;
   promptAnswer?: string;
+  cwd?: string;
 }): FakeIo {
   const out: string[] = [];
   const err: string[] = [];
@@ -74,6 +75,7 @@ export function fakeIo(options: {
     stdout: { write: (text: string) => out.push(text), isTTY: options.stdoutIsTTY ?? false },
     stderr: { write: (text: string) => err.push(text) },
     env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
     askPassphrase: async (question: string) => {
       prompts.push(question);
       if (options.promptAnswer === undefined) throw new Error("test did not expect a passphrase prompt");

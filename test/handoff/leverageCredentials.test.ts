@@ -1,7 +1,10 @@
 import { strict as assert } from "node:assert";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { leverageCredentials } from "../../handoff/leverageCredentials";
+import { stripControl } from "../../lib/text";
 import {
   encryptLikeAwsProvider,
   fakeIo,
@@ -12,6 +15,13 @@ import {
   temporaryFolder,
   type ThrowawayKey,
 } from "./helpers";
+
+/** Lines may end in newlines; nothing else below U+0020 or DEL may appear. */
+const stripControlKeepingNewlines = (text: string) =>
+  text
+    .split("\n")
+    .map((line) => stripControl(line))
+    .join("\n");
 
 const EXPECTED_CSV = `Access key ID,Secret access key\n${FAKE_ACCESS_KEY_ID},${FAKE_SECRET_ACCESS_KEY}\n`;
 
@@ -81,15 +91,45 @@ describe("handoff/leverageCredentials (npm run leverage-credentials)", () => {
     assert.ok(!said.includes(FAKE_SECRET_ACCESS_KEY));
   });
 
-  it("writes keys.csv in the working folder by default", async () => {
-    const cwd = process.cwd();
-    process.chdir(folder.dir);
-    try {
-      assert.equal(await leverageCredentials([], fakeIo({ stdin: JSON.stringify(plainOutputs()) })), 0);
-      assert.equal(readFileSync(path.join(folder.dir, "keys.csv"), "utf8"), EXPECTED_CSV);
-    } finally {
-      process.chdir(cwd);
-    }
+  it("resolves relative --stack-output, --private-key and --output in the operator's folder (INIT_CWD)", async () => {
+    writeFileSync(path.join(folder.dir, "outputs.json"), JSON.stringify(encryptedOutputs));
+    const io = fakeIo({ stdinIsTTY: true, cwd: folder.dir, env: { PGP_PASSPHRASE: key.passphrase } });
+    const args = ["--stack-output", "outputs.json", "--private-key", "private.asc", "--output", "out.csv"];
+    assert.equal(await leverageCredentials(args, io), 0, io.err.join(""));
+    assert.equal(readFileSync(path.join(folder.dir, "out.csv"), "utf8"), EXPECTED_CSV);
+    assert.match(io.err.join(""), /wrote out\.csv \(mode 0600\)/);
+  });
+
+  it("writes keys.csv in the operator's folder by default", async () => {
+    const io = fakeIo({ stdin: JSON.stringify(plainOutputs()), cwd: folder.dir });
+    assert.equal(await leverageCredentials([], io), 0);
+    assert.equal(readFileSync(path.join(folder.dir, "keys.csv"), "utf8"), EXPECTED_CSV);
+  });
+
+  it("reads --private-key from a pipe, as <(gpg --export-secret-keys ...) gives it", async () => {
+    const fifo = path.join(folder.dir, "key.pipe");
+    execFileSync("mkfifo", [fifo]);
+    const writer = spawn("sh", ["-c", 'cat > "$1"', "sh", fifo], { stdio: ["pipe", "ignore", "ignore"] });
+    const closed = once(writer, "close");
+    writer.stdin.end(key.armoredPrivateKey);
+    const io = fakeIo({ stdin: JSON.stringify(encryptedOutputs), env: { PGP_PASSPHRASE: key.passphrase } });
+    assert.equal(
+      await leverageCredentials(["--output", csvPath(), "--private-key", fifo], io),
+      0,
+      io.err.join(""),
+    );
+    assert.equal(readFileSync(csvPath(), "utf8"), EXPECTED_CSV);
+    await closed;
+  });
+
+  it("strips control characters from the values it shows", async () => {
+    const io = fakeIo({
+      stdin: JSON.stringify(plainOutputs({ userName: "mgmt\u001b]0;pwned\u0007-org-admin\n" })),
+    });
+    assert.equal(await leverageCredentials(["--output", csvPath()], io), 0);
+    const said = io.err.join("");
+    assert.match(said, /with the access key of mgmt-org-admin\.\n/);
+    assert.equal(said, stripControlKeepingNewlines(said));
   });
 
   it("replaces an existing file and narrows its mode to 0600", async () => {
@@ -161,7 +201,7 @@ describe("handoff/leverageCredentials (npm run leverage-credentials)", () => {
       await expectBadInput(
         fakeIo({}),
         ["--stack-output", path.join(folder.dir, "nope.json")],
-        /cannot read --stack-output .*nope\.json: no such file/,
+        /cannot read --stack-output ".*nope\.json": no such file/,
       );
     });
 
@@ -264,7 +304,7 @@ describe("handoff/leverageCredentials (npm run leverage-credentials)", () => {
       await expectBadInput(
         fakeIo({ stdin: JSON.stringify(encryptedOutputs) }),
         ["--private-key", path.join(folder.dir, "missing.asc")],
-        /cannot read --private-key .*missing\.asc: no such file/,
+        /cannot read --private-key ".*missing\.asc": no such file/,
       );
     });
 
@@ -287,7 +327,7 @@ describe("handoff/leverageCredentials (npm run leverage-credentials)", () => {
       assert.equal(await leverageCredentials(["--output", target], io), 2);
       assert.match(
         io.err.join(""),
-        /^leverage-credentials: cannot write --output .*keys\.csv: its folder does not exist\n$/,
+        /^leverage-credentials: cannot write --output ".*keys\.csv": its folder does not exist\n$/,
       );
       assert.deepEqual(filesIn(), ["other.asc", "private.asc"]);
     });
@@ -296,7 +336,7 @@ describe("handoff/leverageCredentials (npm run leverage-credentials)", () => {
       await expectBadInput(
         fakeIo({ stdin: JSON.stringify(plainOutputs()) }),
         ["--output", folder.dir],
-        /is a directory; expected a file path such as keys\.csv/,
+        /exists and is not a regular file \(a directory\); expected a new or regular file path such as keys\.csv, or - for standard output/,
       );
     });
 
@@ -306,6 +346,46 @@ describe("handoff/leverageCredentials (npm run leverage-credentials)", () => {
         ["--outptu", "x"],
         /Unknown option '--outptu'; run with --help for usage$/m,
       );
+    });
+
+    it("an --output that is a device, such as /dev/null, which stays a device", async () => {
+      await expectBadInput(
+        fakeIo({ stdin: JSON.stringify(plainOutputs()) }),
+        ["--output", "/dev/null"],
+        /^leverage-credentials: --output "\/dev\/null" exists and is not a regular file \(a device\); expected a new or regular file path such as keys\.csv, or - for standard output\n$/,
+      );
+      assert.ok(statSync("/dev/null").isCharacterDevice());
+    });
+
+    it("an --output that is a FIFO, which stays a FIFO", async () => {
+      const fifo = path.join(folder.dir, "keys.pipe");
+      execFileSync("mkfifo", [fifo]);
+      await expectBadInput(
+        fakeIo({ stdin: JSON.stringify(plainOutputs()) }),
+        ["--output", fifo],
+        /\(a FIFO\)/,
+      );
+      assert.ok(lstatSync(fifo).isFIFO());
+    });
+
+    it("an --output that is a symbolic link, which is left alone with its target", async () => {
+      const target = path.join(folder.dir, "elsewhere.txt");
+      writeFileSync(target, "keep me\n");
+      const link = path.join(folder.dir, "keys-link.csv");
+      symlinkSync(target, link);
+      await expectBadInput(
+        fakeIo({ stdin: JSON.stringify(plainOutputs()) }),
+        ["--output", link],
+        /\(a symbolic link\)/,
+      );
+      assert.ok(lstatSync(link).isSymbolicLink());
+      assert.equal(readFileSync(target, "utf8"), "keep me\n");
+    });
+
+    it("a bad --output before any passphrase prompt", async () => {
+      const io = fakeIo({ stdin: JSON.stringify(encryptedOutputs), promptAnswer: key.passphrase });
+      await expectBadInput(io, ["--private-key", keyFile, "--output", folder.dir], /\(a directory\)/);
+      assert.deepEqual(io.prompts, [], "no passphrase asked");
     });
 
     it("keeps an existing CSV untouched when the input is bad", async () => {
@@ -320,7 +400,7 @@ describe("handoff/leverageCredentials (npm run leverage-credentials)", () => {
     assert.equal(await leverageCredentials(["--help"], io), 0);
     assert.match(
       io.out.join(""),
-      /Usage: pulumi stack output --json --show-secrets \| npm run leverage-credentials/,
+      /Usage: pulumi stack output --json --show-secrets \| npm run --silent leverage-credentials -- /,
     );
     assert.deepEqual(filesIn(), ["other.asc", "private.asc"]);
   });

@@ -44,14 +44,14 @@ describe("handoff/pgp", () => {
   it("says a public key is not enough, and how to export the private one", async () => {
     await assert.rejects(
       readPrivateKeyFile(Buffer.from(alice.armoredPublicKey), "pub.asc"),
-      isInputError(/pub\.asc holds a public key.*gpg --export-secret-keys --armor/),
+      isInputError(/pub\.asc" holds a public key.*gpg --export-secret-keys --armor/),
     );
   });
 
   it("rejects a file that is not a key", async () => {
     await assert.rejects(
       readPrivateKeyFile(Buffer.from("hello, world\n"), "notes.txt"),
-      isInputError(/notes\.txt is not an OpenPGP private key/),
+      isInputError(/notes\.txt" is not an OpenPGP private key/),
     );
   });
 

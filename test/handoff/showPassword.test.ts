@@ -73,6 +73,36 @@ describe("handoff/showPassword (npm run show-password)", () => {
     assert.deepEqual(io.out, [`${PASSWORD}\n`]);
   });
 
+  it("strips control characters from the URL and user name it shows", async () => {
+    const outputs = plainOutputs({
+      consoleSignInUrl: "https://123456789012.signin.aws.amazon.com/console\u001b[2J",
+      userName: "mgmt-org-admin\r\u001b]8;;https://evil.example\u0007",
+    });
+    const io = fakeIo({ stdin: JSON.stringify(outputs), stdoutIsTTY: true });
+    assert.equal(await showPassword([], io), 0);
+    assert.equal(io.out.join(""), expectedScreen);
+  });
+
+  it("refuses a password with control characters instead of showing an altered one", async () => {
+    const outputs = plainOutputs({ consolePassword: `${PASSWORD}\u001b[8m` });
+    for (const args of [[], ["--password-only"]]) {
+      await expectBadInput(
+        fakeIo({ stdin: JSON.stringify(outputs), stdoutIsTTY: true }),
+        args,
+        /the console password holds control characters; expected the printable password AWS generates/,
+      );
+    }
+  });
+
+  it("--help shows the usage with npm run --silent, so no npm banner joins the output", async () => {
+    const io = fakeIo({});
+    assert.equal(await showPassword(["--help"], io), 0);
+    assert.match(
+      io.out.join(""),
+      /^Usage: pulumi stack output --json --show-secrets \| npm run --silent show-password -- /,
+    );
+  });
+
   async function expectBadInput(io: ReturnType<typeof fakeIo>, args: string[], message: RegExp) {
     assert.equal(await showPassword(args, io), 2, `stderr: ${io.err.join("")}`);
     assert.equal(io.err.length, 1);

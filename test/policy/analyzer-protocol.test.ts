@@ -1,19 +1,21 @@
 /**
  * The pack as the Pulumi CLI runs it: started with `@pulumi/pulumi/cmd/run-policy-pack` from
- * policy/ (policy/index.ts, type-checked by the CLI's ts-node; resolving ../lib and the
- * hoisted node_modules), spoken to
- * over the Analyzer gRPC protocol through checker/analyzer.ts. One pack process serves every
- * test here; it is killed in `after`.
+ * policy/ (policy/index.ts, type-checked by the CLI's ts-node; resolving ../lib and the hoisted
+ * node_modules), spoken to over the Analyzer gRPC protocol through the gate's client
+ * (gate/analyzer.ts), with the stack config and its secret keys sent in ConfigureStack. One pack
+ * process serves every test here; it is killed in `after`.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startPolicyPack, type AnalyzerResource, type PolicyPack } from "../../checker/analyzer";
-import { UNKNOWN } from "../../checker/wire";
+import * as pulumi from "@pulumi/pulumi";
+import { PolicyPack, type PolicyConfig } from "../../gate/analyzer";
+import type { PlannedResource } from "../../gate/run-program";
 import { T } from "../../policy/lib/resource-types";
 import { todayUtc } from "../../policy/lib/waivers";
 import { goodStack } from "./fixtures";
 import { urnOf } from "./harness";
+import { assertNoSecretPiece, awkwardSecrets, secretIn } from "./secrets";
 
 const PACK_DIR = path.join(__dirname, "../../policy");
 
@@ -36,143 +38,193 @@ const EXPECTED = {
   "waivers-not-stale": ["advisory", "stack"],
 } as const;
 
-function resource(type: string, name: string, properties: Record<string, unknown>): AnalyzerResource {
-  return { urn: urnOf(type, name), type, name, properties };
+function resource(type: string, name: string, props: Record<string, unknown>): PlannedResource {
+  return {
+    urn: urnOf(type, name),
+    type,
+    name,
+    custom: true,
+    parent: "",
+    provider: "",
+    inputs: props,
+    outputs: props,
+    options: {},
+    dependencies: [],
+  } as PlannedResource;
 }
 
 const membership = resource(T.userGroupMembership, "m", { user: "mgmt-org-admin", groups: ["admins"] });
+const SECRETS = awkwardSecrets("protocol");
 
 function daysFromToday(days: number): string {
   return todayUtc(new Date(Date.now() + days * 86_400_000));
 }
 
+/** Every policy at its own level, with `extra` knobs. */
+async function configure(pack: PolicyPack, extra: Record<string, Record<string, unknown>> = {}) {
+  const info = await pack.getAnalyzerInfo();
+  const config: Record<string, PolicyConfig> = {};
+  for (const p of info.policies)
+    config[p.name] = { enforcementLevel: p.enforcementLevel, properties: extra[p.name] };
+  for (const [k, v] of Object.entries(extra)) config[k] ??= { enforcementLevel: "advisory", properties: v };
+  await pack.configure(config);
+}
+
 describe("policy pack over the Analyzer protocol (started as the CLI does)", function () {
-  // A few seconds: the CLI's ts-node type-checks the sources at every start.
-  this.timeout(60_000);
+  this.timeout(90_000);
   let pack: PolicyPack;
 
   before(async () => {
-    pack = await startPolicyPack({
-      packDir: PACK_DIR,
+    pack = await PolicyPack.start(PACK_DIR, 60_000, {
       project: "management-bootstrap",
       stack: "dev",
       dryRun: true,
       config: {
         "management-bootstrap:projectName": "acme",
         "management-bootstrap:accountName": "acme-management",
+        "management-bootstrap:token": SECRETS[3],
       },
+      secretKeys: ["management-bootstrap:token"],
     });
   });
   after(async () => {
     await pack?.close();
   });
 
-  it("GetAnalyzerInfo: the pack's name, version and every policy with its level, type, severity, docs and schema", async () => {
+  it("GetAnalyzerInfo: every policy with its level, type, severity, docs and a strict schema", async () => {
     const info = await pack.getAnalyzerInfo();
     assert.equal(info.name, "management-bootstrap");
     assert.equal(
       info.version,
       JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8")).version,
     );
-    assert.ok(info.supportsConfig);
     assert.deepEqual(info.policies.map((p) => p.name).sort(), Object.keys(EXPECTED).sort());
     const docs = fs.readFileSync(path.join(__dirname, "../../docs/policies.md"), "utf8");
     for (const p of info.policies) {
-      const [level, type] = EXPECTED[p.name as keyof typeof EXPECTED];
-      assert.equal(p.enforcementLevel, level, p.name);
-      assert.equal(p.type, type, p.name);
+      assert.equal(p.enforcementLevel, EXPECTED[p.name as keyof typeof EXPECTED][0], p.name);
       assert.ok(["low", "medium", "high", "critical"].includes(p.severity), `${p.name} severity`);
-      assert.ok(p.description.length > 10 && p.remediationSteps.length > 20, `${p.name} texts`);
       assert.equal(p.url, `docs/policies.md#${p.name}`);
       assert.ok(docs.includes(`\n## ${p.name}\n`), `docs/policies.md has a "## ${p.name}" section`);
       assert.ok(p.configSchema?.properties.waivers, `${p.name} takes waivers`);
     }
-    const schema = (name: string) => info.policies.find((p) => p.name === name)!.configSchema!.properties;
-    assert.equal(schema("bootstrap-user-name").userName.default, "mgmt-org-admin");
-    assert.equal(schema("bootstrap-user-password-strength").minimumPasswordLength.default, 20);
-    assert.equal(schema("bootstrap-user-access-keys").maximumAccessKeys.default, 1);
-    assert.equal(schema("management-account-name").nameSuffix.default, "-management");
   });
 
-  it("accepts the shipped example --policy-pack-config and rejects config that breaks a schema", async () => {
-    const example = fs.readFileSync(path.join(PACK_DIR, "policy-config.example.json"), "utf8");
-    const sent = await pack.configure(example);
-    assert.equal(sent["bootstrap-user-password-strength"].properties?.minimumPasswordLength, 30);
+  it("Configure: the example config is accepted; an unknown policy, knob or bad value is an error naming the key", async () => {
+    const example = JSON.parse(fs.readFileSync(path.join(PACK_DIR, "policy-config.example.json"), "utf8"));
+    const knobs = Object.fromEntries(
+      Object.entries(example).map(([k, v]) => [
+        k,
+        typeof v === "object" ? { ...(v as object), enforcementLevel: undefined } : {},
+      ]),
+    ) as Record<string, Record<string, unknown>>;
+    for (const v of Object.values(knobs)) delete v.enforcementLevel;
+    await configure(pack, knobs);
     await assert.rejects(
-      pack.configure({ "bootstrap-user-password-strength": { minimumPasswordLength: 3 } }),
-      /minimumPasswordLength.*>= 6/,
+      configure(pack, { "bootstrap-user-no-group": {} }),
+      /unknown policy "bootstrap-user-no-group"/,
     );
     await assert.rejects(
-      pack.configure({
-        "bootstrap-user-no-groups": { waivers: [{ name: "m", reason: "x", expires: daysFromToday(1) }] },
-      }),
-      /waivers/,
+      configure(pack, { "bootstrap-user-access-keys": { maximumAccesKeys: 1 } }),
+      /unknown key "maximumAccesKeys"/,
+    );
+    await assert.rejects(
+      configure(pack, { "bootstrap-user-password-strength": { minimumPasswordLength: 3 } }),
+      /minimumPasswordLength must be >= 6/,
     );
   });
 
   it("Analyze: a violation comes back mandatory, with the policy's severity and the resource's URN", async () => {
-    await pack.configure();
-    const r = await pack.analyze(membership);
-    assert.equal(r.diagnostics.length, 1);
-    const d = r.diagnostics[0];
+    await configure(pack);
+    const [d, ...rest] = await pack.analyze(membership);
+    assert.deepEqual(rest, []);
     assert.equal(d.policyName, "bootstrap-user-no-groups");
     assert.equal(d.enforcementLevel, "mandatory");
     assert.equal(d.severity, "high");
-    assert.match(d.message, /UserGroupMembership "m" adds the bootstrap user "mgmt-org-admin"/);
     assert.equal(d.urn, membership.urn);
+    assert.match(d.message, /UserGroupMembership "m" adds the bootstrap user "mgmt-org-admin"/);
   });
 
-  it("Analyze: a waiver turns the finding advisory with its reason; once expired it blocks again and says so", async () => {
+  it("Analyze: a waiver by URN turns the finding advisory with its reason; once expired it blocks again", async () => {
     const waiver = { urn: membership.urn, reason: "moving off the group (OPS-7)" };
-    await pack.configure({
+    await configure(pack, {
       "bootstrap-user-no-groups": { waivers: [{ ...waiver, expires: daysFromToday(0) }] },
     });
-    let d = (await pack.analyze(membership)).diagnostics[0];
+    let d = (await pack.analyze(membership))[0];
     assert.equal(d.enforcementLevel, "advisory");
     assert.match(d.message, /WAIVED until .*moving off the group \(OPS-7\)/);
-
-    await pack.configure({
+    await configure(pack, {
       "bootstrap-user-no-groups": { waivers: [{ ...waiver, expires: daysFromToday(-1) }] },
     });
-    d = (await pack.analyze(membership)).diagnostics[0];
+    d = (await pack.analyze(membership))[0];
     assert.equal(d.enforcementLevel, "mandatory");
     assert.match(d.message, /waiver for .* expired on \d{4}-\d{2}-\d{2} .*OPS-7/);
   });
 
-  it("Analyze: an unknown value during preview is an advisory 'cannot check', not a crash", async () => {
-    await pack.configure();
-    const r = await pack.analyze(resource(T.userGroupMembership, "m", { user: UNKNOWN, groups: ["a"] }));
-    assert.equal(r.diagnostics.length, 1);
-    assert.equal(r.diagnostics[0].enforcementLevel, "advisory");
-    assert.match(r.diagnostics[0].message, /cannot check its users during preview/);
+  it("Analyze: an unknown is an advisory 'cannot check' for that resource; malformed input is an error at once", async () => {
+    await configure(pack);
+    const ds = await pack.analyze(
+      resource(T.userGroupMembership, "m", { user: pulumi.runtime.unknownValue, groups: ["a"] }),
+    );
+    assert.deepEqual(
+      ds.map((d) => d.enforcementLevel),
+      ["advisory"],
+    );
+    assert.match(ds[0].message, /cannot check its users during preview/);
+    const started = Date.now();
+    const bad = resource(T.user, "u", {
+      name: { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialAssetSig },
+    });
+    await assert.rejects(pack.analyze(bad), /property \.name is a malformed asset/);
+    assert.ok(Date.now() - started < 5_000, "fails at once");
   });
 
-  it("AnalyzeStack: the program's stack is clean, reads the stack config, and a bad stack is reported per resource", async () => {
-    await pack.configure();
-    const stack = goodStack().map((r, i) => resource(r.type, r.name ?? `r${i}`, r.props ?? {}));
-    for (const r of stack) assert.deepEqual((await pack.analyze(r)).diagnostics, [], r.name);
-    assert.deepEqual((await pack.analyzeStack(stack)).diagnostics, []);
+  it("Analyze and AnalyzeStack: no secret (properties in three forms, secret stack config) in any message", async () => {
+    await configure(pack, { "management-account-name": { projectName: "other" } });
+    const messages: string[] = [];
+    for (const form of ["value", "ciphertext", "plaintext"] as const) {
+      const r = resource(T.accessKey, `k-${form}`, {
+        user: secretIn(form, SECRETS[0]),
+        pgpKey: secretIn(form, SECRETS[2]),
+      });
+      messages.push(...(await pack.analyze(r)).map((d) => d.message));
+      messages.push(
+        ...(
+          await pack.analyze(
+            resource(T.accountAlias, `a-${form}`, { accountAlias: secretIn(form, SECRETS[4]) }),
+          )
+        ).map((d) => d.message),
+      );
+    }
+    assert.ok(messages.length >= 4, messages.join("\n"));
+    for (const m of messages) assertNoSecretPiece(m, SECRETS);
+  });
 
-    // The stack's own config reached the pack (PULUMI_CONFIG, as the CLI sets it): a policy
-    // pinned to another project sees the stack's projectName "acme" and says so.
-    await pack.configure({ "management-account-name": { projectName: "other" } });
-    const pinned = (await pack.analyze(stack[0])).diagnostics.map((d) => d.message).join("\n");
+  it("the program's stack is clean; a bad stack is reported per resource; the stack config reached the pack", async () => {
+    await configure(pack);
+    const stack = goodStack().map((r, i) => resource(r.type, r.name ?? `r${i}`, r.props ?? {}));
+    for (const r of stack) assert.deepEqual(await pack.analyze(r), [], r.name);
+    assert.deepEqual(await pack.analyzeStack(stack, () => undefined), []);
+
+    await configure(pack, { "management-account-name": { projectName: "other" } });
+    const pinned = (await pack.analyze(stack[0])).map((d) => d.message).join("\n");
     assert.match(
       pinned,
       /Stack config `management-bootstrap:projectName` is "acme" but this policy is configured for project "other"/,
     );
-    await pack.configure();
+    await configure(pack);
 
     const bad = stack.filter((r) => r.type !== T.loginProfile);
     bad.push(resource(T.accessKey, "extra-key", { user: "mgmt-org-admin", pgpKey: "k" }));
-    const names = (await pack.analyzeStack(bad)).diagnostics.map((d) => `${d.policyName} ${d.urn}`).sort();
+    const names = (await pack.analyzeStack(bad, () => undefined))
+      .map((d) => `${d.policyName} ${d.urn}`)
+      .sort();
     assert.deepEqual(names, [
       `bootstrap-user-access-keys ${urnOf(T.accessKey, "extra-key")}`,
       `bootstrap-user-console-access ${urnOf(T.user, "bootstrap-user")}`,
     ]);
     const other = resource(T.accessKey, "ci-key", { user: "ci-bot", pgpKey: "k" });
     assert.deepEqual(
-      (await pack.analyze(other)).diagnostics.map((d) => d.policyName),
+      (await pack.analyze(other)).map((d) => d.policyName),
       ["credentials-bootstrap-user-only"],
     );
   });

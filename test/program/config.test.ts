@@ -11,13 +11,10 @@ const ROOT = path.join(__dirname, "..", "..");
 
 /** Runs the program with a bad config; it must stop with exactly these lines and register nothing. */
 async function expectRejected(config: Record<string, string>, lines: string[], secretKeys?: string[]) {
-  const { error, resources, invokes, monitorResourceCount } = await runProgramExpectingError(config, {
-    secretKeys,
-  });
+  const { error, registered, invokes } = await runProgramExpectingError(config, { secretKeys });
   assert.ok(pulumi.RunError.isInstance(error), `a RunError (printed without a stack trace), got ${error}`);
   assert.deepEqual(error.message.split("\n"), lines);
-  assert.deepEqual(resources, [], "nothing registered");
-  assert.equal(monitorResourceCount, 0);
+  assert.equal(registered, 0, "nothing registered");
   assert.deepEqual(invokes, [], "not even a provider call");
 }
 
@@ -184,15 +181,30 @@ describe("program config: Pulumi.yaml and the example stack", function () {
     }
   });
 
-  it("declares the program's own defaults, so the CLI's and the program's agree", () => {
+  it("is the one source of defaults: the program's, the README's and the runbook's tables agree with it", () => {
     for (const [key, value] of Object.entries(CONFIG_DEFAULTS)) {
       assert.deepEqual(project.config[key].default, value, key);
     }
-    // Required: no default, so the CLI asks for it.
+    // Required: no default, so the CLI asks for it. Optional without a fixed default: "".
     assert.ok(!("default" in project.config.projectName));
-    // Optional without a fixed default: "" is how the CLI passes "unset".
     assert.equal(project.config.accountName.default, "");
     assert.equal(project.config.pgpKey.default, "");
+    for (const doc of ["README.md", "docs/runbook.md"]) {
+      const rows = new Map<string, string>();
+      for (const line of readFileSync(path.join(ROOT, doc), "utf8").split("\n")) {
+        const cells = line.split(/(?<!\\)\|/).map((c) => c.trim().replace(/^`|`$/g, ""));
+        if (cells.length > 3 && cells[1] in project.config)
+          rows.set(cells[1], cells[2].replace(/^`|`$/g, ""));
+      }
+      for (const [key, declared] of Object.entries(project.config)) {
+        if (key === "projectName" && doc !== "README.md") continue; // the runbook sets it in its commands
+        assert.ok(rows.has(key), `${doc} has a row for ${key}`);
+        const shown = rows.get(key)!;
+        if (declared.default === undefined) assert.equal(shown, "required", `${doc}: ${key}`);
+        else if (declared.default === "") assert.match(shown, /^unset$|-management$/, `${doc}: ${key}`);
+        else assert.equal(shown.replace(/^"|"$/g, ""), String(declared.default), `${doc}: ${key}`);
+      }
+    }
   });
 
   it("the example stack plus the declared defaults, as the CLI merges them, is a valid config", async () => {

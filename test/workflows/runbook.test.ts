@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { LEVERAGE_CREDENTIALS_USAGE } from "../../handoff/leverageCredentials";
@@ -44,8 +45,10 @@ describe("docs/runbook.md", () => {
   });
 
   it("uses only flags the hand-off tools have", () => {
+    // Commands with their continuation lines joined; `npm --prefix DIR run` counts as `npm run`.
+    const joined = runbook.replace(/\\\n\s*/g, " ").replace(/npm --prefix \S+ run/g, "npm run");
     const used = (tool: string) =>
-      [...runbook.matchAll(new RegExp(`npm run --silent ${tool}(?: -- )?([^\\n|]*)`, "g"))].flatMap((m) =>
+      [...joined.matchAll(new RegExp(`npm run --silent ${tool}(?: -- )?([^\\n|]*)`, "g"))].flatMap((m) =>
         [...m[1].matchAll(/--[a-z-]+/g)].map((f) => f[0]),
       );
     const credentialsFlags = used("leverage-credentials");
@@ -53,6 +56,100 @@ describe("docs/runbook.md", () => {
     assert.ok(credentialsFlags.includes("--private-key") && passwordFlags.includes("--private-key"));
     for (const flag of credentialsFlags) assert.ok(LEVERAGE_CREDENTIALS_USAGE.includes(flag), flag);
     for (const flag of passwordFlags) assert.ok(SHOW_PASSWORD_USAGE.includes(flag), flag);
+    assert.doesNotMatch(runbook, /npm run (?:show-password|leverage-credentials)/, "always npm run --silent");
+  });
+
+  /** The shell commands of the runbook's code blocks, continuation lines joined, comments dropped. */
+  const commands = [...runbook.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((m) => m[1].replace(/\\\n\s*/g, " ").split("\n"))
+    .map((line) => line.replace(/\s+#.*$/, "").trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+
+  it("destroys with flags `pulumi destroy` has (it has no --policy-pack)", () => {
+    const destroys = commands.filter((c) => /\bpulumi destroy\b/.test(c));
+    assert.ok(destroys.length > 0, "the runbook destroys the stack");
+    for (const c of destroys) assert.doesNotMatch(c, /--policy-pack/, c);
+  });
+
+  it("comes back to the same backend, passphrase, stack and config before rotating or destroying", () => {
+    const section = (title: string) => {
+      const start = runbook.search(new RegExp(`^## \\d+\\. ${title}`, "m"));
+      assert.ok(start >= 0, `section ${title}`);
+      return { start, text: runbook.slice(start, runbook.indexOf("\n## ", start + 1)) };
+    };
+    const later = section("Coming back later");
+    assert.ok(later.start < section("Rotate").start && later.start < section("Destroy").start);
+    for (const step of [
+      "pulumi login",
+      "PULUMI_CONFIG_PASSPHRASE",
+      "pulumi stack select management",
+      "Pulumi.management.yaml",
+      "pulumi stack export --file state.json && npm run check -- --state state.json",
+      "pulumi preview --expect-no-changes",
+    ]) {
+      assert.ok(later.text.includes(step), step);
+    }
+    assert.match(section("Rotate").text, /after section 7/);
+    assert.match(section("Destroy").text, /after section 7/);
+  });
+
+  it("keeps the stack's config where it survives, under a stack name the example config does not use", () => {
+    assert.ok(commands.includes("pulumi stack init management --secrets-provider passphrase"));
+    assert.ok(!commands.some((c) => /pulumi stack (?:init|select|rm) dev\b/.test(c)), "no stack named dev");
+    assert.ok(
+      commands.includes("ln -s ~/bootstrap/Pulumi.management.yaml Pulumi.management.yaml") ||
+        runbook.includes("`ln -s ~/bootstrap/Pulumi.management.yaml Pulumi.management.yaml`"),
+    );
+    assert.ok(!existsSync(path.join(ROOT, "Pulumi.management.yaml")), "no committed config for that stack");
+  });
+
+  it("never writes the private key to disk", () => {
+    const keyArgs = [...runbook.matchAll(/--private-key (\S+(?: \S+)*?\))/g)].map((m) => m[1]);
+    assert.ok(keyArgs.length >= 2);
+    for (const arg of keyArgs) assert.equal(arg, "<(gpg --export-secret-keys --armor FINGERPRINT)");
+    assert.doesNotMatch(runbook, /--export-secret-keys[^\n]*>\s*\S/, "no export into a file");
+    assert.doesNotMatch(runbook, /--private-key [\w.~/-]+\.asc/);
+  });
+
+  it("gets keys.csv into the Leverage project folder and shreds every copy", () => {
+    const configure = commands.filter((c) => c.startsWith("leverage credentials configure"));
+    assert.ok(configure.length >= 2);
+    for (const c of configure) {
+      const after = commands.slice(commands.indexOf(c) + 1);
+      assert.ok(after[0]?.startsWith("shred -u keys.csv"), `shred right after: ${c}`);
+    }
+    assert.ok(
+      commands.some((c) => c.startsWith("cd ~/leverage/acme")),
+      "runs in the Leverage project folder",
+    );
+    assert.ok(commands.includes("shred -u ~/keys.csv"), "the CloudShell copy goes too");
+  });
+
+  it("gitignores every file the runbook, README or workflows have created in the clone", () => {
+    const created = new Set([
+      "keys.csv",
+      "private.asc",
+      "state.json",
+      "outputs.json",
+      "policy.sarif",
+      "policy.xml",
+    ]);
+    for (const c of commands) {
+      for (const m of c.matchAll(/(?:\s>\s*|--output |--file )([\w.][\w./-]*)/g)) created.add(m[1]);
+    }
+    created.add("reports/policy-dev.sarif");
+    // One git call: it prints the paths that are ignored; exit status 1 when none is.
+    let ignored = "";
+    try {
+      ignored = execFileSync("git", ["check-ignore", "--no-index", ...created], {
+        cwd: ROOT,
+        encoding: "utf8",
+      });
+    } catch (error) {
+      ignored = (error as { stdout?: string }).stdout ?? "";
+    }
+    const problems = [...created].filter((file) => !ignored.split("\n").includes(file));
+    assert.deepEqual(problems, []);
   });
 
   it("runs only npm scripts that exist, as do the workflows", () => {

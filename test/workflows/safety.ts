@@ -6,17 +6,27 @@
 export type Workflow = {
   on?: unknown;
   permissions?: unknown;
+  env?: Record<string, string>;
   jobs: Record<string, Job>;
 };
 export type Job = {
   permissions?: Record<string, string> | string;
+  env?: Record<string, string>;
   if?: string;
   uses?: string;
   steps?: Step[];
   concurrency?: { group?: string; "cancel-in-progress"?: boolean } | string;
   strategy?: { matrix?: Record<string, unknown> };
 };
-export type Step = { uses?: string; run?: string; with?: Record<string, unknown>; if?: string; id?: string };
+export type Step = {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  if?: string;
+  id?: string;
+};
 
 const CONFIGURE_AWS = "aws-actions/configure-aws-credentials@";
 const PULUMI_ACTION = "pulumi/actions@";
@@ -26,7 +36,24 @@ const STATIC_KEY_TEXT =
 /** `owner/repo[/path]@<40 hex> # vX...`: a remote action pinned to a commit, with its version named. */
 const PINNED_USES = /^\s*(?:-\s+)?uses:\s+[\w.-]+\/[\w./-]+@[0-9a-f]{40}\s+#\s+v\d+(\.\d+){0,2}\s*$/;
 
+/** The file setup-node and .ci/node-env.sh both take the Node release from. */
+export const NODE_VERSION_FILE = ".node-version";
+/** A `pulumi up` or `pulumi preview` command line in a run step. */
+const CLI_OPERATION = /(?:^|[\s;&|(])pulumi\s+(up|preview|update)\b((?:[^\n\\]|\\[^\n]|\\\n)*)/m;
+
 const stepsOf = (job: Job) => job.steps ?? [];
+const mentionsSecrets = (env: Record<string, string> | undefined) =>
+  Object.values(env ?? {}).some((v) => /\bsecrets\./.test(String(v)));
+/** The Pulumi operation a step runs, through pulumi/actions or the CLI; undefined for none. */
+function pulumiOperation(step: Step): { command: string; via: "action" | "cli"; flags: string } | undefined {
+  if (usesAction(step, PULUMI_ACTION)) {
+    const command = step.with?.command;
+    return command === undefined ? undefined : { command: String(command), via: "action", flags: "" };
+  }
+  const match = CLI_OPERATION.exec(step.run ?? "");
+  if (!match) return undefined;
+  return { command: match[1] === "update" ? "up" : match[1], via: "cli", flags: match[2] };
+}
 const usesAction = (step: Step, prefix: string) => step.uses?.startsWith(prefix) === true;
 const permissionsOf = (job: Job) => (typeof job.permissions === "object" ? job.permissions : {});
 
@@ -42,6 +69,11 @@ export function workflowSafetyProblems(workflow: Workflow, rawText: string): str
   }
   if (STATIC_KEY_TEXT.test(rawText)) problems.push("workflow: mentions static AWS keys");
   if (rawText.includes("--show-secrets")) problems.push("workflow: prints secrets with --show-secrets");
+  if (mentionsSecrets(workflow.env)) {
+    problems.push(
+      "workflow: secrets in the workflow's env reach every step; give them to the steps that run Pulumi",
+    );
+  }
   rawText.split("\n").forEach((line, index) => {
     if (/^\s*(-\s+)?uses:/.test(line) && !/uses:\s+\.\//.test(line) && !PINNED_USES.test(line)) {
       problems.push(
@@ -75,21 +107,43 @@ export function workflowSafetyProblems(workflow: Workflow, rawText: string): str
       if (step.with?.["persist-credentials"] !== false)
         problems.push(`${name}: checkout must not persist the token`);
     }
+    if (mentionsSecrets(job.env)) {
+      problems.push(
+        `${name}: secrets in the job's env reach every step (npm ci's install scripts too); give them to the steps that run Pulumi`,
+      );
+    }
+    for (const step of steps) {
+      if (mentionsSecrets(step.env) && pulumiOperation(step) === undefined) {
+        problems.push(
+          `${name}: step ${step.name ?? step.uses ?? step.run?.split("\n")[0]} gets secrets but runs no Pulumi operation`,
+        );
+      }
+    }
     for (const step of steps.filter((s) => usesAction(s, "actions/setup-node@"))) {
-      if (step.with?.["node-version-file"] !== "package.json") {
-        problems.push(`${name}: Node must come from package.json engines`);
+      if (step.with?.["node-version-file"] !== NODE_VERSION_FILE) {
+        problems.push(
+          `${name}: Node must come from ${NODE_VERSION_FILE}, the release .ci/node-env.sh provisions`,
+        );
       }
       if (assumesRole && (step.with?.cache !== undefined || step.with?.["package-manager-cache"] !== false)) {
         problems.push(`${name}: no dependency cache in a job that holds cloud credentials`);
       }
     }
-    const pulumiSteps = steps.filter((s) => usesAction(s, PULUMI_ACTION));
-    for (const step of pulumiSteps) {
+    for (const step of steps) {
+      const operation = pulumiOperation(step);
+      if (!operation) continue;
+      const { command, via, flags } = operation;
       const inputs = step.with ?? {};
-      const command = String(inputs.command);
-      if (inputs.policyPacks !== "policy")
-        problems.push(`${name}: pulumi ${command} without policyPacks: policy`);
-      if (!inputs.policyPackConfigs) problems.push(`${name}: pulumi ${command} without policyPackConfigs`);
+      if (via === "action") {
+        if (inputs.policyPacks !== "policy")
+          problems.push(`${name}: pulumi ${command} without policyPacks: policy`);
+        if (!inputs.policyPackConfigs) problems.push(`${name}: pulumi ${command} without policyPackConfigs`);
+      } else {
+        if (!/--policy-pack\s+policy\b/.test(flags))
+          problems.push(`${name}: pulumi ${command} without policyPacks: policy`);
+        if (!/--policy-pack-config\s/.test(flags))
+          problems.push(`${name}: pulumi ${command} without policyPackConfigs`);
+      }
       const installIndex = steps.findIndex((s) => s.run?.trim() === "npm ci");
       if (installIndex < 0 || installIndex > steps.indexOf(step)) {
         problems.push(`${name}: pulumi ${command} before npm ci installed the policy pack's dependencies`);
@@ -102,8 +156,16 @@ export function workflowSafetyProblems(workflow: Workflow, rawText: string): str
         if (typeof job.concurrency === "object" && job.concurrency["cancel-in-progress"] !== false) {
           problems.push(`${name}: pulumi up must not be cancelled mid-update`);
         }
-        if (inputs["suppress-outputs"] !== true)
-          problems.push(`${name}: pulumi up must suppress outputs in the log`);
+        const suppressed =
+          via === "action" ? inputs["suppress-outputs"] === true : /--suppress-outputs\b/.test(flags);
+        if (!suppressed) problems.push(`${name}: pulumi up must suppress outputs in the log`);
+        // The Automation API (pulumi/actions) always adds --skip-preview: the stack policies would
+        // run only after the changes. The CLI previews first unless told to skip it.
+        if (via === "action" || /--skip-preview\b|\s-f\b/.test(flags)) {
+          problems.push(
+            `${name}: pulumi up skips the preview; run the CLI's \`pulumi up --yes\`, which previews with the pack first`,
+          );
+        }
       }
       if (command === "preview" && !/vars\.AWS_[A-Z_]*ROLE_ARN != ''/.test(job.if ?? "")) {
         problems.push(`${name}: pulumi preview must run only where AWS access is configured`);

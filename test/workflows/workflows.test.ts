@@ -3,8 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import Ajv from "ajv";
 import * as yaml from "js-yaml";
-import { parsePolicyPackConfig } from "../../checker/analyzer";
-import { workflowSafetyProblems, type Job, type Step, type Workflow } from "./safety";
+import { NODE_VERSION_FILE, workflowSafetyProblems, type Job, type Step, type Workflow } from "./safety";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const WORKFLOWS_DIR = path.join(ROOT, ".github", "workflows");
@@ -42,6 +41,11 @@ const clone = <T>(value: T): T => structuredClone(value);
 const allSteps = (doc: Workflow): Array<Step & { job: string }> =>
   Object.entries(doc.jobs).flatMap(([job, j]) => (j.steps ?? []).map((s) => ({ ...s, job })));
 const pulumiSteps = (doc: Workflow) => allSteps(doc).filter((s) => s.uses?.startsWith("pulumi/actions@"));
+const upStep = (doc: Workflow) => {
+  const found = (doc.jobs.up.steps ?? []).find((s) => /\bpulumi up\b/.test(s.run ?? ""));
+  assert.ok(found, "the up job has a step that runs pulumi up");
+  return found;
+};
 
 describe("GitHub workflows (.github/workflows)", () => {
   it("has the checks, pull-request and deploy workflows", () => {
@@ -124,11 +128,71 @@ describe("GitHub workflows (.github/workflows)", () => {
 
     it("pulumi up without the policy pack or its config", () => {
       const doc = deploy();
-      const up = step(doc, "up", "pulumi/actions@");
-      delete up.with!.policyPacks;
-      delete up.with!.policyPackConfigs;
+      const up = upStep(doc);
+      up.run = up.run!.replace(/--policy-pack policy --policy-pack-config "\$POLICY_PACK_CONFIG"/, "");
       expectProblem(doc, deployText(), /up: pulumi up without policyPacks: policy/);
       expectProblem(doc, deployText(), /up: pulumi up without policyPackConfigs/);
+    });
+
+    it("pulumi up through pulumi/actions (the Automation API adds --skip-preview)", () => {
+      const doc = deploy();
+      const steps = doc.jobs.up.steps!;
+      steps.splice(steps.indexOf(upStep(doc)), 1, {
+        uses: "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d",
+        env: { PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" },
+        with: {
+          command: "up",
+          policyPacks: "policy",
+          policyPackConfigs: ".github/policy-pack-config.json",
+          "suppress-outputs": true,
+        },
+      });
+      expectProblem(doc, deployText(), /up: pulumi up skips the preview/);
+    });
+
+    it("pulumi up --skip-preview through the CLI", () => {
+      const doc = deploy();
+      const up = upStep(doc);
+      up.run = up.run!.replace("pulumi up --yes", "pulumi up --yes --skip-preview");
+      expectProblem(doc, deployText(), /up: pulumi up skips the preview/);
+    });
+
+    it("pulumi up that prints the outputs in the log", () => {
+      const doc = deploy();
+      const up = upStep(doc);
+      up.run = up.run!.replace(" --suppress-outputs", "");
+      expectProblem(doc, deployText(), /up: pulumi up must suppress outputs in the log/);
+    });
+
+    it("Pulumi secrets in the job's env, where npm ci's install scripts see them", () => {
+      for (const [file, job] of [
+        ["deploy.yml", "up"],
+        ["pull-request.yml", "preview"],
+      ] as const) {
+        const doc = clone(byName(file).doc);
+        doc.jobs[job].env = { PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" };
+        expectProblem(
+          doc,
+          byName(file).text,
+          new RegExp(`${job}: secrets in the job's env reach every step`),
+        );
+      }
+      const doc = deploy();
+      doc.env = { PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" };
+      expectProblem(doc, deployText(), /workflow: secrets in the workflow's env reach every step/);
+    });
+
+    it("Pulumi secrets on a step that runs no Pulumi operation, such as npm ci", () => {
+      const doc = deploy();
+      const install = doc.jobs.up.steps!.find((s) => s.run === "npm ci")!;
+      install.env = { PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" };
+      expectProblem(doc, deployText(), /up: step npm ci gets secrets but runs no Pulumi operation/);
+    });
+
+    it("Node from package.json engines instead of the one pinned release", () => {
+      const doc = deploy();
+      step(doc, "up", "actions/setup-node@").with!["node-version-file"] = "package.json";
+      expectProblem(doc, deployText(), /up: Node must come from \.node-version/);
     });
 
     it("pulumi up without a per-stack concurrency group, or cancellable", () => {
@@ -181,41 +245,79 @@ describe("GitHub workflows (.github/workflows)", () => {
       }
     });
 
-    it("the policy pack is wired into preview (with a PR comment) and up", () => {
+    it("the policy pack is wired into preview (with a PR comment) and up, with one config", () => {
       const preview = pulumiSteps(byName("pull-request.yml").doc);
-      const up = pulumiSteps(byName("deploy.yml").doc);
       assert.deepEqual(
         preview.map((s) => [s.with?.command, s.with?.policyPacks, s.with?.["comment-on-pr"]]),
         [["preview", "policy", true]],
       );
-      assert.deepEqual(
-        up.map((s) => [s.with?.command, s.with?.policyPacks]),
-        [["up", "policy"]],
+      const up = upStep(byName("deploy.yml").doc);
+      assert.match(
+        up.run!,
+        /pulumi up --yes .*--stack "\$STACK" \\\n\s+--policy-pack policy --policy-pack-config "\$POLICY_PACK_CONFIG"/s,
       );
-      assert.equal(preview[0].with?.policyPackConfigs, up[0].with?.policyPackConfigs);
+      assert.equal(up.env?.POLICY_PACK_CONFIG, preview[0].with?.policyPackConfigs);
+      assert.equal(
+        up.env?.STACK,
+        "${{ vars.PULUMI_ORG != '' && format('{0}/{1}', vars.PULUMI_ORG, matrix.stack) || matrix.stack }}",
+      );
+      assert.equal(up.env?.STACK, preview[0].with?.["stack-name"]);
     });
 
-    it("installs the Pulumi CLI release that matches the pinned SDK", () => {
+    it("Pulumi secrets reach only the steps that run Pulumi", () => {
+      for (const file of ["pull-request.yml", "deploy.yml"]) {
+        const doc = byName(file).doc;
+        const withSecrets = allSteps(doc).filter((s) => JSON.stringify(s.env ?? {}).includes("secrets."));
+        assert.deepEqual(
+          withSecrets.map((s) => s.with?.command ?? (/pulumi up/.test(s.run ?? "") ? "up" : s.run)),
+          [file === "deploy.yml" ? "up" : "preview"],
+        );
+        for (const job of Object.values(doc.jobs)) assert.equal(job.env, undefined);
+      }
+    });
+
+    it("installs the Pulumi CLI release that matches the pinned SDK, which Pulumi.yaml's floor admits", () => {
       const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
         dependencies: Record<string, string>;
       };
-      for (const file of ["pull-request.yml", "deploy.yml"]) {
-        for (const s of pulumiSteps(byName(file).doc)) {
-          assert.equal(s.with?.["pulumi-version"], pkg.dependencies["@pulumi/pulumi"]);
-        }
-      }
+      const project = yaml.load(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+        requiredPulumiVersion?: string;
+      };
+      // 3.226.0: the engine stopped replacing on unchanged replacementTrigger values (pulumi#22119);
+      // older CLIs ignore the trigger (< 3.208) or may issue a spurious new password.
+      assert.equal(project.requiredPulumiVersion, ">=3.226.0");
+      const pinned = pkg.dependencies["@pulumi/pulumi"];
+      const [major, minor] = pinned.split(".").map(Number);
+      assert.ok(major === 3 && minor >= 226, `the pinned CLI ${pinned} satisfies >=3.226.0`);
+      const steps = ["pull-request.yml", "deploy.yml"].flatMap((file) => pulumiSteps(byName(file).doc));
+      assert.equal(steps.length, 2);
+      for (const s of steps) assert.equal(s.with?.["pulumi-version"], pinned);
+    });
+
+    it("every setup-node takes Node from .node-version, the release .ci/node-env.sh provisions", () => {
+      const setups = files
+        .flatMap((f) => allSteps(f.doc))
+        .filter((s) => s.uses?.startsWith("actions/setup-node@"));
+      assert.equal(setups.length, 4);
+      for (const s of setups) assert.equal(s.with?.["node-version-file"], NODE_VERSION_FILE);
+      const nodeEnv = readFileSync(path.join(ROOT, ".ci", "node-env.sh"), "utf8");
+      assert.ok(nodeEnv.includes(`"$root/${NODE_VERSION_FILE}"`), "node-env.sh reads the same file");
     });
 
     it("a self-managed backend gets the passphrase secrets provider; Pulumi Cloud gets none", () => {
-      for (const file of ["pull-request.yml", "deploy.yml"]) {
-        for (const s of pulumiSteps(byName(file).doc)) {
-          assert.equal(s.with?.["cloud-url"], "${{ vars.PULUMI_BACKEND_URL }}");
-          assert.equal(
-            s.with?.["secrets-provider"],
-            "${{ vars.PULUMI_BACKEND_URL != '' && 'passphrase' || '' }}",
-          );
-        }
+      for (const s of pulumiSteps(byName("pull-request.yml").doc)) {
+        assert.equal(s.with?.["cloud-url"], "${{ vars.PULUMI_BACKEND_URL }}");
+        assert.equal(
+          s.with?.["secrets-provider"],
+          "${{ vars.PULUMI_BACKEND_URL != '' && 'passphrase' || '' }}",
+        );
       }
+      const up = upStep(byName("deploy.yml").doc);
+      assert.equal(up.env?.BACKEND_URL, "${{ vars.PULUMI_BACKEND_URL }}");
+      assert.match(
+        up.run!,
+        /if \[ -n "\$BACKEND_URL" \]; then pulumi login "\$BACKEND_URL"; else pulumi login; fi/,
+      );
     });
 
     it("the test job runs npm ci, npm test and the formatting check", () => {
@@ -242,9 +344,17 @@ describe("GitHub workflows (.github/workflows)", () => {
       });
     });
 
-    it("the default policy pack config parses as the engine parses --policy-pack-config", () => {
-      const text = readFileSync(path.join(ROOT, ".github", "policy-pack-config.json"), "utf8");
-      assert.deepEqual(parsePolicyPackConfig(text), {});
+    it("the default policy pack config has the engine's --policy-pack-config shape", () => {
+      const config = JSON.parse(
+        readFileSync(path.join(ROOT, ".github", "policy-pack-config.json"), "utf8"),
+      ) as unknown;
+      assert.ok(config !== null && typeof config === "object" && !Array.isArray(config));
+      const levels = ["advisory", "mandatory", "remediate", "disabled"];
+      for (const [policy, value] of Object.entries(config as Record<string, unknown>)) {
+        const level =
+          typeof value === "string" ? value : (value as { enforcementLevel?: string }).enforcementLevel;
+        assert.ok(level === undefined || levels.includes(level), `${policy}: enforcement level ${level}`);
+      }
     });
 
     it("every repository variable and secret the workflows read is documented in docs/runbook.md", () => {

@@ -1,3 +1,0 @@
-module h2client
-
-go 1.19

@@ -1,0 +1,421 @@
+/**
+ * A small client of the engine's analyzer protocol (proto/analyzer.proto), using the SDK's
+ * generated messages. It starts a local Node policy pack exactly as the CLI does
+ * (`node @pulumi/pulumi/cmd/run-policy-pack <engine address> <pack dir>`, in the pack's folder,
+ * with the stack's config in its environment: pkg/resource/plugin/analyzer_plugin.go), reads the
+ * port the pack prints, then calls GetAnalyzerInfo, ConfigureStack, Configure, Analyze and
+ * AnalyzeStack, each with a gRPC deadline. An Engine server receives the pack's log messages.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as path from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import * as analyzerrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
+import * as analyzerpb from "@pulumi/pulumi/proto/analyzer_pb";
+import * as enginerpc from "@pulumi/pulumi/proto/engine_grpc_pb";
+import * as enginepb from "@pulumi/pulumi/proto/engine_pb";
+import { Empty } from "google-protobuf/google/protobuf/empty_pb";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { safeLine } from "../lib/text";
+import type { PlannedResource } from "./run-program";
+
+export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
+export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = [
+  "advisory",
+  "mandatory",
+  "remediate",
+  "disabled",
+];
+
+export interface PolicyInfo {
+  name: string;
+  description: string;
+  enforcementLevel: EnforcementLevel;
+  severity: string;
+  remediationSteps: string;
+  url: string;
+  tags: string[];
+  /** JSON Schema of the policy's config properties, and the required ones. */
+  configSchema?: { properties: Record<string, Record<string, unknown>>; required: string[] };
+}
+
+export interface AnalyzerInfo {
+  name: string;
+  version: string;
+  description: string;
+  supportsConfig: boolean;
+  policies: PolicyInfo[];
+}
+
+export interface PolicyConfig {
+  enforcementLevel: EnforcementLevel;
+  properties?: Record<string, unknown>;
+}
+
+export interface Diagnostic {
+  policyName: string;
+  policyPackName: string;
+  policyPackVersion: string;
+  message: string;
+  enforcementLevel: EnforcementLevel;
+  severity: string;
+  urn: string;
+}
+
+export interface LogEntry {
+  severity: "info" | "warning" | "error";
+  message: string;
+  urn: string;
+}
+
+/** The stack the pack runs for; absent for `--file` (as `pulumi policy analyze`). */
+export interface StackContext {
+  project: string;
+  stack: string;
+  config: Record<string, string>;
+  secretKeys: string[];
+  dryRun: boolean;
+}
+
+/** A failure of the pack: it did not start, crashed, refused a call or did not answer in time. */
+export class PolicyPackError extends Error {}
+
+const LEVEL = ["advisory", "mandatory", "disabled", "remediate"] as const; // analyzer.proto EnforcementLevel
+const SEVERITY = ["", "low", "medium", "high", "critical"]; // PolicySeverity
+
+/** The one line worth showing from a failed process's stderr: the compiler's, else the error's. */
+export function errorLine(stderr: string): string {
+  const lines = safeLine(stderr.replace(/\n/g, "\u2028"))
+    .split("\u2028")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("at "));
+  return (
+    lines.find((l) => /\berror TS\d+/.test(l)) ??
+    lines.find((l) => /^\w*Error\b.*?:/.test(l)) ??
+    lines.at(-1) ??
+    ""
+  );
+}
+
+function startEngine(logs: LogEntry[]): Promise<{ server: grpc.Server; address: string }> {
+  const server = new grpc.Server();
+  const severity: Record<number, LogEntry["severity"]> = {
+    [enginepb.LogSeverity.WARNING]: "warning",
+    [enginepb.LogSeverity.ERROR]: "error",
+  };
+  server.addService(enginerpc.EngineService, {
+    log: (call: grpc.ServerUnaryCall<enginepb.LogRequest, Empty>, cb: grpc.sendUnaryData<Empty>) => {
+      // Debug and info logs are the engine's verbose log only (the SDK's quote whole RPC payloads).
+      const s = severity[call.request.getSeverity()];
+      if (s) logs.push({ severity: s, message: call.request.getMessage(), urn: call.request.getUrn() });
+      cb(null, new Empty());
+    },
+    getRootResource: (_c: unknown, cb: grpc.sendUnaryData<enginepb.GetRootResourceResponse>) =>
+      cb(null, new enginepb.GetRootResourceResponse()),
+    setRootResource: (_c: unknown, cb: grpc.sendUnaryData<enginepb.SetRootResourceResponse>) =>
+      cb(null, new enginepb.SetRootResourceResponse()),
+  } as unknown as enginerpc.IEngineServer);
+  return new Promise((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(err) : resolve({ server, address: `127.0.0.1:${port}` }),
+    ),
+  );
+}
+
+const struct = (v: Record<string, unknown>) =>
+  Struct.fromJavaScript(v as Parameters<typeof Struct.fromJavaScript>[0]);
+
+export class PolicyPack {
+  readonly logs: LogEntry[];
+  private stderr = "";
+  private exit?: string;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly client: analyzerrpc.AnalyzerClient,
+    private readonly engine: grpc.Server,
+    logs: LogEntry[],
+    readonly packDir: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.logs = logs;
+    child.stderr?.on("data", (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-8192)));
+    child.stdout?.resume(); // the pack may print more; never let its pipe fill up
+    child.once(
+      "exit",
+      (code, signal) => (this.exit = signal ? `was killed by ${signal}` : `exited with code ${code}`),
+    );
+  }
+
+  /** Starts the pack in `packDir`; the caller must close() it. */
+  static async start(packDir: string, timeoutMs: number, stack?: StackContext): Promise<PolicyPack> {
+    packDir = path.resolve(packDir);
+    let runPolicyPack: string;
+    try {
+      runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
+    } catch {
+      throw new PolicyPackError(
+        `the policy pack's dependencies are not installed: run npm ci (pack: ${packDir})`,
+      );
+    }
+    const logs: LogEntry[] = [];
+    const engine = await startEngine(logs);
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of Object.keys(env))
+      if (/^PULUMI_(NODEJS_|CONFIG|PROJECT|STACK|DRY_RUN|ORGANIZATION)/.test(k)) delete env[k];
+    if (stack) {
+      Object.assign(env, {
+        PULUMI_CONFIG: JSON.stringify(stack.config),
+        PULUMI_NODEJS_PROJECT: stack.project,
+        PULUMI_NODEJS_STACK: stack.stack,
+        PULUMI_NODEJS_DRY_RUN: String(stack.dryRun),
+        PULUMI_PROJECT: stack.project,
+        PULUMI_STACK: stack.stack,
+        PULUMI_DRY_RUN: String(stack.dryRun),
+      });
+    }
+    const child = spawn(process.execPath, [runPolicyPack, engine.address, packDir], {
+      cwd: packDir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8192)));
+    try {
+      const port = await readPort(child, timeoutMs, () => stderr);
+      const client = new analyzerrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      const pack = new PolicyPack(child, client, engine.server, logs, packDir, timeoutMs);
+      pack.stderr = stderr;
+      if (stack) {
+        const req = new analyzerpb.AnalyzerStackConfigureRequest()
+          .setProject(stack.project)
+          .setStack(stack.stack)
+          .setDryRun(stack.dryRun)
+          .setConfigSecretKeysList(stack.secretKeys);
+        for (const [k, v] of Object.entries(stack.config)) req.getConfigMap().set(k, v);
+        await pack
+          .call("ConfigureStack", (cb, o) => client.configureStack(req, new grpc.Metadata(), o, cb), true)
+          .catch(async (e) => {
+            await pack.close();
+            throw e;
+          });
+      }
+      return pack;
+    } catch (e) {
+      child.kill("SIGKILL");
+      engine.server.forceShutdown();
+      throw e;
+    }
+  }
+
+  private call<T>(
+    method: string,
+    invoke: (cb: (err: grpc.ServiceError | null, res?: T) => void, options: grpc.CallOptions) => unknown,
+    allowUnimplemented = false,
+  ): Promise<T | undefined> {
+    return new Promise((resolve, reject) =>
+      invoke(
+        (err, res) => {
+          if (!err) return resolve(res);
+          if (allowUnimplemented && err.code === grpc.status.UNIMPLEMENTED) return resolve(undefined);
+          const where = `policy pack ${this.packDir}`;
+          if (err.code === grpc.status.DEADLINE_EXCEEDED) {
+            return reject(
+              new PolicyPackError(`${where} did not answer ${method} within ${this.timeoutMs} ms`),
+            );
+          }
+          if (this.exit || err.code === grpc.status.UNAVAILABLE) {
+            const tail = errorLine(this.stderr);
+            return reject(
+              new PolicyPackError(
+                `${where} ${this.exit ?? "became unreachable"} during ${method}${tail ? `: ${tail}` : ""}`,
+              ),
+            );
+          }
+          reject(new PolicyPackError(`${where} refused ${method}: ${safeLine(err.details || err.message)}`));
+        },
+        { deadline: Date.now() + this.timeoutMs },
+      ),
+    );
+  }
+
+  private info?: AnalyzerInfo;
+
+  /** GetAnalyzerInfo, as analyzer_plugin.go converts it (policies sorted by name). */
+  async getAnalyzerInfo(): Promise<AnalyzerInfo> {
+    if (this.info) return this.info;
+    const resp = (await this.call<analyzerpb.AnalyzerInfo>("GetAnalyzerInfo", (cb, o) =>
+      this.client.getAnalyzerInfo(new Empty(), new grpc.Metadata(), o, cb),
+    ))!;
+    const policies = resp.getPoliciesList().map((p): PolicyInfo => {
+      const schema = p.getConfigschema();
+      return {
+        name: p.getName(),
+        description: p.getDescription(),
+        enforcementLevel: LEVEL[p.getEnforcementlevel()] ?? "advisory",
+        severity: SEVERITY[p.getSeverity()] ?? "",
+        remediationSteps: p.getRemediationSteps(),
+        url: p.getUrl(),
+        tags: p.getTagsList(),
+        configSchema: resp.getSupportsconfig()
+          ? {
+              properties: (schema?.getProperties()?.toJavaScript() ?? {}) as Record<
+                string,
+                Record<string, unknown>
+              >,
+              required: schema?.getRequiredList() ?? [],
+            }
+          : undefined,
+      };
+    });
+    policies.sort((a, b) => a.name.localeCompare(b.name));
+    this.info = {
+      name: resp.getName(),
+      version: resp.getVersion(),
+      description: resp.getDescription(),
+      supportsConfig: resp.getSupportsconfig(),
+      policies,
+    };
+    return this.info;
+  }
+
+  /** Configure: the reconciled config of every policy (./policy-config.ts). */
+  async configure(config: Record<string, PolicyConfig>): Promise<void> {
+    const req = new analyzerpb.ConfigureAnalyzerRequest();
+    for (const [name, c] of Object.entries(config)) {
+      req
+        .getPolicyconfigMap()
+        .set(
+          name,
+          new analyzerpb.PolicyConfig()
+            .setEnforcementlevel(LEVEL.indexOf(c.enforcementLevel))
+            .setProperties(struct(c.properties ?? {})),
+        );
+    }
+    await this.call("Configure", (cb, o) => this.client.configure(req, new grpc.Metadata(), o, cb));
+    for (const p of this.info?.policies ?? [])
+      if (config[p.name]) p.enforcementLevel = config[p.name].enforcementLevel;
+  }
+
+  private resource<R extends analyzerpb.AnalyzeRequest | analyzerpb.AnalyzerResource>(
+    msg: R,
+    r: PlannedResource,
+    props: Record<string, unknown>,
+    provider?: PlannedResource,
+  ): R {
+    msg.setUrn(r.urn).setType(r.type).setName(r.name).setProperties(struct(props));
+    msg.setOptions(
+      new analyzerpb.AnalyzerResourceOptions()
+        .setProtect(r.options.protect ?? false)
+        .setIgnorechangesList(r.options.ignoreChanges ?? [])
+        .setDeletebeforereplace(r.options.deleteBeforeReplace ?? false)
+        .setDeletebeforereplacedefined(r.options.deleteBeforeReplace !== undefined)
+        .setCustomtimeouts(new analyzerpb.AnalyzerResourceOptions.CustomTimeouts())
+        .setParent(r.parent),
+    );
+    if (provider) {
+      msg.setProvider(
+        new analyzerpb.AnalyzerProviderResource()
+          .setUrn(provider.urn)
+          .setType(provider.type)
+          .setName(provider.name)
+          .setProperties(struct(provider.inputs)),
+      );
+    }
+    return msg;
+  }
+
+  /** Analyze: one resource's inputs, before its step runs. */
+  async analyze(r: PlannedResource, provider?: PlannedResource): Promise<Diagnostic[]> {
+    const req = this.resource(new analyzerpb.AnalyzeRequest(), r, r.inputs, provider);
+    const resp = await this.call<analyzerpb.AnalyzeResponse>("Analyze", (cb, o) =>
+      this.client.analyze(req, new grpc.Metadata(), o, cb),
+    );
+    return this.diagnostics(resp!);
+  }
+
+  /** AnalyzeStack: every resource's outputs, once all steps ran. */
+  async analyzeStack(
+    resources: PlannedResource[],
+    providerOf: (r: PlannedResource) => PlannedResource | undefined,
+  ): Promise<Diagnostic[]> {
+    const req = new analyzerpb.AnalyzeStackRequest().setResourcesList(
+      resources.map((r) =>
+        this.resource(new analyzerpb.AnalyzerResource(), r, r.outputs, providerOf(r))
+          .setParent(r.parent)
+          .setDependenciesList(r.dependencies),
+      ),
+    );
+    const resp = await this.call<analyzerpb.AnalyzeResponse>(
+      "AnalyzeStack",
+      (cb, o) => this.client.analyzeStack(req, new grpc.Metadata(), o, cb),
+      true,
+    );
+    return resp ? this.diagnostics(resp) : [];
+  }
+
+  private diagnostics(resp: analyzerpb.AnalyzeResponse): Diagnostic[] {
+    return resp.getDiagnosticsList().map((d) => ({
+      policyName: d.getPolicyname(),
+      policyPackName: d.getPolicypackname(),
+      policyPackVersion: d.getPolicypackversion(),
+      message: d.getMessage(),
+      enforcementLevel: LEVEL[d.getEnforcementlevel()] ?? "advisory",
+      severity:
+        SEVERITY[d.getSeverity()] ||
+        (this.info?.policies.find((p) => p.name === d.getPolicyname())?.severity ?? ""),
+      urn: d.getUrn(),
+    }));
+  }
+
+  /** Stops the pack and the engine server; resolves once the pack has exited. */
+  async close(): Promise<void> {
+    this.client.close();
+    this.engine.forceShutdown();
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+function readPort(child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(
+      () => fail(`policy pack did not print its port within ${timeoutMs} ms`),
+      timeoutMs,
+    );
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf("\n");
+      if (nl < 0) return;
+      const port = Number(out.slice(0, nl).trim());
+      if (Number.isInteger(port) && port > 0 && port < 65536) {
+        done();
+        resolve(port);
+      } else fail("policy pack did not print a port on its first line of output");
+    };
+    // Let the last stderr chunk arrive before quoting it.
+    const onExit = (code: number | null, signal: string | null) =>
+      setImmediate(() => {
+        const tail = errorLine(stderr());
+        fail(
+          `policy pack failed to start: it ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${tail ? `: ${tail}` : ""}`,
+        );
+      });
+    const onError = (e: Error) => fail(`policy pack failed to start: ${e.message}`);
+    function fail(message: string) {
+      done();
+      reject(new PolicyPackError(message));
+    }
+    function done() {
+      clearTimeout(timer);
+      child.stdout?.off("data", onData);
+      child.off("exit", onExit);
+      child.off("error", onError);
+    }
+    child.stdout?.on("data", onData);
+    child.once("exit", onExit);
+    child.once("error", onError);
+  });
+}

@@ -1,0 +1,382 @@
+/**
+ * The offline gate: what `pulumi preview --policy-pack DIR` does with a policy pack, without the
+ * CLI, providers or a cloud account; and `pulumi policy analyze --file` on an exported state.
+ *
+ * As the engine (pkg/resource/deploy/step_generator.go, deployment_executor.go): every resource
+ * of the plan (root stack and default providers included) goes to Analyze with its checked
+ * inputs and its provider; once all steps are planned, AnalyzeStack gets every resource's
+ * outputs. Stack diagnostics without a resource of the stack go to the root stack. A mandatory
+ * diagnostic fails the check.
+ */
+import { fork } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { REDACTED, isSecretValue, safeLine } from "../lib/text";
+import { PolicyPack, errorLine, type Diagnostic, type LogEntry, type PolicyInfo } from "./analyzer";
+import { parsePolicyConfig, reconcilePolicyConfig } from "./policy-config";
+import {
+  ROOT_STACK_TYPE,
+  resourceUrn,
+  runProgram,
+  type PlannedResource,
+  type PriorResource,
+  type ProgramRun,
+  type RunOptions,
+  type StackOutput,
+} from "./run-program";
+import { loadStackConfig } from "./stack-config";
+
+export interface Violation extends Omit<Diagnostic, "urn"> {
+  resourceUrn: string;
+}
+
+export interface PackReport {
+  name: string;
+  version: string;
+  /** The pack's folder as given. */
+  path: string;
+  policies: PolicyInfo[];
+}
+
+export interface CheckResult {
+  /** program: a first deployment; update: a deployed stack's update (--state); file: --file. */
+  mode: "program" | "update" | "file";
+  project: string;
+  stack: string;
+  resources: PlannedResource[];
+  /** Stack outputs of the program run (not for --file). */
+  outputs: Record<string, StackOutput>;
+  packs: PackReport[];
+  violations: Violation[];
+  /** The program's warnings and the pack's log messages. */
+  logs: LogEntry[];
+  /** Config keys whose values are secret and were not decrypted, so not checked offline. */
+  uncheckedKeys: string[];
+  timings: { packStartMs: number; programMs: number; analysisMs: number; totalMs: number };
+  summary: { mandatory: number; advisory: number };
+}
+
+/** Anything that stops the check before it has a verdict: exit status 2. */
+export class CheckError extends Error {}
+
+export interface CheckOptions {
+  /** The project: Pulumi.yaml, Pulumi.<stack>.yaml, the program. */
+  cwd: string;
+  /** Run the program found here under `cwd`'s project and stack (tests judge fixture programs). */
+  programDir?: string;
+  stack: string;
+  packDir: string;
+  policyConfig?: { text: string; file: string };
+  timeoutMs: number;
+  /** A `pulumi stack export` file: plan an update of that deployed stack. */
+  state?: string;
+}
+
+export interface FileOptions {
+  file: string;
+  packDir: string;
+  policyConfig?: { text: string; file: string };
+  timeoutMs: number;
+}
+
+/** Runs the program in a child process, type-checked by ts-node as the language host runs it. */
+export function runProgramInChild(opts: RunOptions, cwd: string, timeoutMs: number): Promise<ProgramRun> {
+  const { prior, ...rest } = opts;
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, "program-host.ts"), [], {
+      // ts-node finds the project's tsconfig.json from the working folder up, as under the language host.
+      cwd,
+      execArgv: ["--require", "ts-node/register"],
+      env: {
+        ...process.env,
+        TS_NODE_PROJECT: undefined,
+        TS_NODE_TRANSPILE_ONLY: "false",
+        PULUMI_CONFIG: undefined,
+      },
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-16384)));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new CheckError(`the program did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once("message", (m: { run?: ProgramRun; error?: string }) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      if (m.run) resolve(m.run);
+      else reject(new CheckError(`the program failed: ${programError(m.error ?? "")}`));
+    });
+    child.once("exit", (code) =>
+      setImmediate(() => {
+        clearTimeout(timer);
+        reject(new CheckError(`the program exited with code ${code}: ${errorLine(stderr)}`));
+      }),
+    );
+    child.send({ ...rest, prior: prior ? [...prior] : undefined });
+  });
+}
+
+/** A program's error: the compiler's lines for a type error, else the message's lines. */
+function programError(message: string): string {
+  const lines = message
+    .split("\n")
+    .map((l) => safeLine(l).trim())
+    .filter(Boolean);
+  const ts = lines.filter((l) => /\berror TS\d+/.test(l));
+  return (ts.length > 0 ? ts : lines).join("\n  ");
+}
+
+/**
+ * A state value in the engine's wire form: an export's secrets (`ciphertext` never decrypted,
+ * `plaintext` from --show-secrets) become secrets whose value is known only as `[secret]`, or
+ * the plaintext's value; the engine hands the pack the same kind of value.
+ */
+function toWire(v: unknown): unknown {
+  if (isSecretValue(v)) {
+    let value: unknown = REDACTED;
+    if (typeof v.plaintext === "string") {
+      try {
+        value = JSON.parse(v.plaintext);
+      } catch {
+        value = v.plaintext;
+      }
+    } else if ("value" in v) value = v.value;
+    return { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: toWire(value) };
+  }
+  if (Array.isArray(v)) return v.map(toWire);
+  if (v !== null && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, toWire(e)]));
+  return v;
+}
+
+/** Reads a `pulumi stack export` file: its resources, secrets left as they are (never decrypted). */
+export function readExport(file: string): (PlannedResource & { replacementTrigger?: string })[] {
+  let doc: { version?: unknown; deployment?: { resources?: unknown } };
+  try {
+    doc = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ? "cannot be read" : "is not valid JSON";
+    throw new CheckError(`${file} ${why}; expected the output of 'pulumi stack export --file FILE'`);
+  }
+  if (
+    doc === null ||
+    typeof doc !== "object" ||
+    typeof doc.version !== "number" ||
+    typeof doc.deployment !== "object"
+  ) {
+    throw new CheckError(
+      `${file} is not a stack export; expected {"version": 3, "deployment": {...}} from 'pulumi stack export'`,
+    );
+  }
+  if (doc.version > 3)
+    throw new CheckError(`${file} has deployment version ${doc.version}; this tool reads 3`);
+  const raw = doc.deployment?.resources ?? [];
+  if (!Array.isArray(raw)) throw new CheckError(`${file}: deployment.resources must be an array`);
+  const obj = (v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  const strs = (v: unknown) => (Array.isArray(v) ? v.filter((e): e is string => typeof e === "string") : []);
+  return raw.flatMap((item, i) => {
+    const r = obj(item);
+    const m =
+      typeof r.urn === "string" ? /^urn:pulumi:[^:]*::[^:]*::(?:[^:]*\$)?(.+)::(.+)$/.exec(r.urn) : null;
+    if (!m)
+      throw new CheckError(
+        `${file}: resources[${i}] has no valid URN; expected urn:pulumi:<stack>::<project>::<type>::<name>`,
+      );
+    if (r.delete === true) return [];
+    const provider = typeof r.provider === "string" ? r.provider.replace(/::[^:]*$/, "") : "";
+    return [
+      {
+        urn: r.urn as string,
+        id: typeof r.id === "string" ? r.id : undefined,
+        type: typeof r.type === "string" ? r.type : m[1],
+        name: m[2],
+        custom: r.custom === true,
+        parent: typeof r.parent === "string" ? r.parent : "",
+        provider,
+        inputs: toWire(obj(r.inputs)) as Record<string, unknown>,
+        outputs: toWire(obj(r.outputs)) as Record<string, unknown>,
+        options: { protect: r.protect === true, ignoreChanges: strs(r.ignoreChanges) },
+        dependencies: strs(r.dependencies),
+        replacementTrigger:
+          r.replacementTrigger === undefined ? undefined : JSON.stringify(r.replacementTrigger),
+      },
+    ];
+  });
+}
+
+async function analyze(
+  pack: PolicyPack,
+  resources: PlannedResource[],
+  rootUrn: string,
+): Promise<Violation[]> {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const providerOf = (r: PlannedResource) => (r.provider ? byUrn.get(r.provider) : undefined);
+  const toViolation = (d: Diagnostic, urn: string): Violation => {
+    const { urn: _ignored, ...rest } = d;
+    // "If we ran a remediation but are still triggering a violation, downgrade to mandatory."
+    return {
+      ...rest,
+      enforcementLevel: d.enforcementLevel === "remediate" ? "mandatory" : d.enforcementLevel,
+      resourceUrn: urn,
+    };
+  };
+  const violations: Violation[] = [];
+  for (const r of resources) {
+    if (r.op === "delete") continue;
+    for (const d of await pack.analyze(r, providerOf(r))) violations.push(toViolation(d, r.urn));
+  }
+  const after = resources.filter((r) => r.op !== "delete");
+  for (const d of await pack.analyzeStack(after, providerOf)) {
+    violations.push(toViolation(d, byUrn.has(d.urn) ? d.urn : rootUrn));
+  }
+  return violations;
+}
+
+async function configure(pack: PolicyPack, given: CheckOptions["policyConfig"]): Promise<PackReport> {
+  const info = await pack.getAnalyzerInfo();
+  const parsed = given ? parsePolicyConfig(given.text, given.file) : {};
+  const config = reconcilePolicyConfig(info.policies, parsed, given?.file ?? "policy config");
+  await pack.configure(config);
+  return { name: info.name, version: info.version, path: "", policies: info.policies };
+}
+
+function summarize(violations: Violation[]): CheckResult["summary"] {
+  return {
+    mandatory: violations.filter((v) => v.enforcementLevel === "mandatory").length,
+    advisory: violations.filter((v) => v.enforcementLevel === "advisory").length,
+  };
+}
+
+/**
+ * Parts a caller already has: a started pack to reuse (left running), and whether to run the
+ * program in this process (the tests, which run many programs) instead of a type-checked child.
+ */
+export interface Parts {
+  pack?: PolicyPack;
+  inProcess?: boolean;
+}
+
+/** `pulumi preview --policy-pack <packDir>` on the program in `cwd`, offline. */
+export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promise<CheckResult> {
+  const started = Date.now();
+  const stackConfig = loadStackConfig(opts.cwd, opts.stack);
+  const project = stackConfig.project.name;
+  if (stackConfig.project.runtime !== "nodejs") {
+    throw new CheckError(
+      `${path.join(opts.cwd, "Pulumi.yaml")}: runtime '${stackConfig.project.runtime}' is not supported; expected nodejs`,
+    );
+  }
+  const prior = opts.state
+    ? new Map<string, PriorResource>(readExport(opts.state).map((r) => [r.urn, r]))
+    : undefined;
+  const { config, secretKeys } = stackConfig;
+  const runOptions: RunOptions = {
+    programDir: path.resolve(opts.cwd, opts.programDir ?? stackConfig.project.main),
+    project,
+    stack: opts.stack,
+    config,
+    secretKeys,
+    preview: true,
+    prior,
+  };
+
+  // The pack starts while the program runs: they are independent until the analysis.
+  let packStartMs = 0;
+  let programMs = 0;
+  const packP =
+    parts.pack ??
+    PolicyPack.start(opts.packDir, opts.timeoutMs, {
+      project,
+      stack: opts.stack,
+      config,
+      secretKeys,
+      dryRun: true,
+    }).then((p) => {
+      packStartMs = Date.now() - started;
+      return p;
+    });
+  const runP = (
+    parts.inProcess
+      ? runProgram(runOptions).catch((e: Error) =>
+          Promise.reject(new CheckError(`the program failed: ${programError(e.message)}`)),
+        )
+      : runProgramInChild(runOptions, opts.cwd, opts.timeoutMs)
+  ).then((r) => {
+    programMs = Date.now() - started;
+    return r;
+  });
+  const [packR, runR] = await Promise.allSettled([packP, runP]);
+  const pack = packR.status === "fulfilled" ? packR.value : undefined;
+  try {
+    if (runR.status === "rejected") throw runR.reason;
+    if (packR.status === "rejected") throw packR.reason;
+    const run = runR.value;
+    const analysisStarted = Date.now();
+    const report = await configure(pack!, opts.policyConfig);
+    const rootUrn = resourceUrn(opts.stack, project, ROOT_STACK_TYPE, `${project}-${opts.stack}`);
+    const logsBefore = pack!.logs.length;
+    const violations = await analyze(pack!, run.resources, rootUrn);
+    const logs: LogEntry[] = [
+      ...run.warnings.map((message) => ({ severity: "warning" as const, message, urn: "" })),
+      ...pack!.logs.slice(logsBefore),
+    ];
+    return {
+      mode: prior ? "update" : "program",
+      project,
+      stack: opts.stack,
+      resources: run.resources,
+      outputs: run.outputs,
+      packs: [{ ...report, path: opts.packDir }],
+      violations,
+      logs,
+      uncheckedKeys: secretKeys,
+      timings: {
+        packStartMs,
+        programMs,
+        analysisMs: Date.now() - analysisStarted,
+        totalMs: Date.now() - started,
+      },
+      summary: summarize(violations),
+    };
+  } finally {
+    if (!parts.pack) await pack?.close();
+  }
+}
+
+/** `pulumi policy analyze --policy-pack <packDir> --file <export.json>`, offline. */
+export async function checkExport(opts: FileOptions): Promise<CheckResult> {
+  const started = Date.now();
+  const resources = readExport(opts.file);
+  const root = resources.find((r) => r.type === ROOT_STACK_TYPE);
+  const [stack, project] = root ? root.urn.slice("urn:pulumi:".length).split("::") : ["unknown", "unknown"];
+  // As `pulumi policy analyze`: the pack starts without stack context.
+  const pack = await PolicyPack.start(opts.packDir, opts.timeoutMs);
+  try {
+    const packStartMs = Date.now() - started;
+    const report = await configure(pack, opts.policyConfig);
+    const violations = await analyze(pack, resources, root?.urn ?? "");
+    return {
+      mode: "file",
+      project,
+      stack,
+      resources,
+      outputs: {},
+      packs: [{ ...report, path: opts.packDir }],
+      violations,
+      logs: pack.logs,
+      uncheckedKeys: [],
+      timings: {
+        packStartMs,
+        programMs: 0,
+        analysisMs: Date.now() - started - packStartMs,
+        totalMs: Date.now() - started,
+      },
+      summary: summarize(violations),
+    };
+  } finally {
+    await pack.close();
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * `npm run check`: the real policy pack on the program (or on an exported state), with no cloud
+ * and no Pulumi CLI. Flags mirror the CLI's (`pulumi preview --policy-pack`,
+ * `pulumi policy analyze --file`).
+ *
+ * Exit status: 0 no mandatory violation; 1 mandatory violations; 2 anything else, with an
+ * `error:` line on stderr that says what went wrong and where.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { safeLine } from "../lib/text";
+import { checkExport, checkProgram, type CheckResult, type Parts } from "./check";
+import { FORMATS, render, summaryLine, type Format } from "./report";
+
+export const USAGE =
+  "usage: npm run check -- [--cwd DIR] [--stack NAME] [--state EXPORT.json | --file EXPORT.json] [--policy-pack DIR] " +
+  "[--policy-pack-config FILE] [--format text|json|sarif|junit] [--output FILE] [--docs-url URL] [--timeout SECONDS] [--verbose]";
+
+const HELP = `${USAGE}
+
+Runs the program under Pulumi mocks answered by a fake AWS and sends every resource to the policy
+pack over the engine's analyzer protocol, as 'pulumi preview --policy-pack' does. Needs no Pulumi
+CLI, no provider plugin, no cloud account.
+
+  --cwd DIR                  project folder (Pulumi.yaml, Pulumi.<stack>.yaml); default: current
+  -s, --stack NAME           stack whose Pulumi.<stack>.yaml config to use; default: dev
+  --state EXPORT.json        plan an update of this deployed stack ('pulumi stack export --file');
+                             without it the plan is a first deployment
+  --file EXPORT.json         analyze this exported state instead of the program ('pulumi policy analyze')
+  --policy-pack DIR          local policy pack; default: ./policy
+  --policy-pack-config FILE  policy config JSON, as for the Pulumi CLI
+  --format FORMAT            text (default), json, sarif or junit
+  -o, --output FILE          write the report to FILE (stdout gets the summary line)
+  --docs-url URL             base URL of the policies' docs for SARIF; default: package.json homepage
+  --timeout SECONDS          bound for the program run and each pack call; default: 120
+  -v, --verbose              time breakdown on stderr
+
+Exit status: 0 no mandatory violation, 1 mandatory violations, 2 error.
+`;
+
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Whether stdout is a terminal (colour). */
+  isTTY: boolean;
+  /** Folder relative paths resolve against: where the user ran `npm run` (INIT_CWD). */
+  cwd: string;
+}
+
+export const processIO: CliIO = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  isTTY: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  cwd: process.env.INIT_CWD ?? process.cwd(),
+};
+
+class UsageError extends Error {}
+
+function parseFlags(argv: string[], io: CliIO) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        cwd: { type: "string", short: "C" },
+        stack: { type: "string", short: "s" },
+        state: { type: "string" },
+        file: { type: "string" },
+        "policy-pack": { type: "string" },
+        "policy-pack-config": { type: "string" },
+        format: { type: "string" },
+        output: { type: "string", short: "o" },
+        "docs-url": { type: "string" },
+        timeout: { type: "string" },
+        verbose: { type: "boolean", short: "v" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message.split("\n")[0].replace(/\. To specify a positional.*$/, ""));
+  }
+  const format = values.format ?? "text";
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format '${format}' is not one of ${FORMATS.join(", ")}`);
+  const seconds = Number(values.timeout ?? 120);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new UsageError(`--timeout '${values.timeout}' is not a positive number of seconds`);
+  const stack = values.stack ?? "dev";
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack))
+    throw new UsageError(`--stack '${stack}' is not a stack name (letters, digits, '-', '_', '.')`);
+  if (values.state && values.file)
+    throw new UsageError(
+      "--state and --file exclude each other: --state plans an update, --file audits a state",
+    );
+  const docsUrl = values["docs-url"] ?? homepage();
+  if (!URL.canParse(docsUrl)) throw new UsageError(`--docs-url '${docsUrl}' is not an absolute URL`);
+  const cwd = path.resolve(io.cwd, values.cwd ?? ".");
+  const at = (p: string | undefined) => p && path.resolve(cwd, p);
+  const packDirGiven = values["policy-pack"] ?? "./policy";
+  return {
+    cwd,
+    stack,
+    packDir: path.resolve(cwd, packDirGiven),
+    packDirGiven,
+    policyConfigFile: at(values["policy-pack-config"]),
+    state: at(values.state),
+    file: at(values.file),
+    format: format as Format,
+    output: at(values.output),
+    docsUrl,
+    timeoutMs: Math.round(seconds * 1000),
+    verbose: values.verbose === true,
+    help: values.help === true,
+  };
+}
+
+/** package.json `homepage`: where this repository's docs live (the policies' `url`s are relative). */
+function homepage(): string {
+  return (
+    JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { homepage: string }
+  ).homepage;
+}
+
+/** Runs the check; returns the exit status. Never throws. `parts`: see checkProgram (tests). */
+export async function main(argv: string[], io: CliIO = processIO, parts: Parts = {}): Promise<number> {
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    flags = parseFlags(argv, io);
+  } catch (e) {
+    io.stderr(`error: ${safeLine((e as Error).message)}\n${USAGE}\n`);
+    return 2;
+  }
+  if (flags.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  let result: CheckResult;
+  try {
+    if (!fs.statSync(flags.cwd, { throwIfNoEntry: false })?.isDirectory())
+      throw new Error(`--cwd ${flags.cwd} is not a folder`);
+    let policyConfig: { text: string; file: string } | undefined;
+    if (flags.policyConfigFile) {
+      try {
+        policyConfig = {
+          text: fs.readFileSync(flags.policyConfigFile, "utf8"),
+          file: flags.policyConfigFile,
+        };
+      } catch {
+        throw new Error(`policy pack config file not found: ${flags.policyConfigFile}`);
+      }
+    }
+    const common = { packDir: flags.packDir, policyConfig, timeoutMs: flags.timeoutMs };
+    result = flags.file
+      ? await checkExport({ ...common, file: flags.file })
+      : await checkProgram({ ...common, cwd: flags.cwd, stack: flags.stack, state: flags.state }, parts);
+  } catch (e) {
+    const [first, ...rest] = (e instanceof Error ? e.message : String(e)).split("\n").map((l) => safeLine(l));
+    io.stderr(`error: ${first}\n${rest.map((l) => `  ${l.trim()}\n`).join("")}`);
+    return 2;
+  }
+  for (const p of result.packs) p.path = flags.packDirGiven;
+  const reportDir = flags.output ? path.dirname(flags.output) : flags.cwd;
+  const source = flags.file ?? path.join(flags.cwd, "index.ts");
+  const text = render(flags.format, result, {
+    color: flags.format === "text" && !flags.output && io.isTTY,
+    artifact: path.relative(reportDir, source).split(path.sep).join("/"),
+    docsUrl: flags.docsUrl,
+  });
+  if (flags.output) {
+    try {
+      fs.mkdirSync(path.dirname(flags.output), { recursive: true });
+      fs.writeFileSync(flags.output, text);
+    } catch (e) {
+      io.stderr(
+        `error: could not write --output ${flags.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`,
+      );
+      return 2;
+    }
+    io.stdout(`${summaryLine(result)} Report (${flags.format}): ${flags.output}\n`);
+  } else {
+    io.stdout(text);
+  }
+  if (flags.verbose) {
+    const t = result.timings;
+    io.stderr(
+      `timing: pack start ${t.packStartMs} ms, program run ${t.programMs} ms (in parallel), analysis ${t.analysisMs} ms, total ${t.totalMs} ms\n`,
+    );
+  }
+  return result.summary.mandatory > 0 ? 1 : 0;
+}
+
+if (require.main === module) main(process.argv.slice(2)).then((code) => (process.exitCode = code));

@@ -1,0 +1,347 @@
+/**
+ * The gate's reports: text laid out like `pulumi preview`'s, JSON, SARIF 2.1.0 (code scanning)
+ * and JUnit XML (CI test reports). Every value and message goes through lib/text: secrets of the
+ * plan redacted first, then cut and escaped, control characters stripped.
+ */
+import { XMLBuilder } from "fast-xml-parser";
+import type { Log as SarifLog, ReportingDescriptor, Result as SarifResult } from "sarif";
+import * as pulumi from "@pulumi/pulumi";
+import { REDACTED, quote, safeLine, secretStrings, stripControl } from "../lib/text";
+import type { CheckResult, Violation } from "./check";
+import type { PlannedResource, StepOp } from "./run-program";
+
+export type Format = "text" | "json" | "sarif" | "junit";
+export const FORMATS: readonly Format[] = ["text", "json", "sarif", "junit"];
+
+export interface ReportContext {
+  color: boolean;
+  /** The file the findings are about, relative to the report (SARIF artifact, JUnit source). */
+  artifact: string;
+  /** Absolute base URL that policies' relative `url`s resolve against. */
+  docsUrl: string;
+}
+
+const LEVEL_RANK: Record<string, number> = { mandatory: 0, advisory: 1, disabled: 2 };
+const SEVERITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+export function sortViolations(vs: Violation[]): Violation[] {
+  const key = (v: Violation) => [
+    LEVEL_RANK[v.enforcementLevel] ?? 9,
+    SEVERITY_RANK[v.severity] ?? 9,
+    v.policyName,
+    v.resourceUrn,
+    v.message,
+  ];
+  return [...vs].sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+    return 0;
+  });
+}
+
+/** Every secret of the plan, so no message can repeat one (policies see them unwrapped). */
+function scrubber(result: CheckResult): (text: string) => string {
+  const secrets = result.resources.flatMap((r) => [...secretStrings(r.inputs), ...secretStrings(r.outputs)]);
+  return (text) => safeLine(text, secrets);
+}
+
+/** A message's lines, each scrubbed. */
+const lines = (text: string, scrub: (t: string) => string) => text.replace(/\n$/, "").split("\n").map(scrub);
+
+/** The resources a report lists: what the program declares, not the engine's own. */
+export const declared = (result: CheckResult) =>
+  result.resources.filter((r) => !r.type.startsWith("pulumi:providers:") && r.type !== "pulumi:pulumi:Stack");
+
+const MARK: Record<StepOp, string> = { create: "+ ", same: "  ", update: "~ ", replace: "+-", delete: "- " };
+const shortType = (type: string) => type.replace(/^(\w[\w-]*):(\w+)\/\w+:(\w+)$/, "$1:$2:$3");
+const shownValue = (v: unknown) => (v === pulumi.runtime.unknownValue ? "[unknown]" : quote(v, { max: 100 }));
+
+export function summaryLine(result: CheckResult): string {
+  const { mandatory, advisory } = result.summary;
+  const n = declared(result).length;
+  const counts =
+    result.mode === "update"
+      ? (["create", "update", "replace", "delete"] as const)
+          .map((op) => `${declared(result).filter((r) => r.op === op).length} to ${op}`)
+          .join(", ")
+      : `${n} ${n === 1 ? "resource" : "resources"} ${result.mode === "program" ? "to create" : "analyzed"}`;
+  const total = mandatory + advisory;
+  return `Summary: ${counts}; ${mandatory} mandatory and ${advisory} advisory policy ${total === 1 ? "violation" : "violations"}; policy check ${mandatory > 0 ? "FAILED" : "passed"}.`;
+}
+
+export function renderText(result: CheckResult, ctx: ReportContext): string {
+  const paint = (code: number, s: string) => (ctx.color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const scrub = scrubber(result);
+  const out: string[] = [];
+  const what = {
+    program:
+      "Previewing update (first deployment: no deployed state given; --state EXPORT.json plans an update)",
+    update: "Previewing update of the deployed stack (from --state)",
+    file: "Analyzing exported state",
+  }[result.mode];
+  out.push(
+    paint(1, `${what}: ${scrub(result.project)}/${scrub(result.stack)}`) + paint(2, " [offline: fake AWS]"),
+    "",
+  );
+  out.push(paint(1, "Resources:"));
+  for (const r of declared(result)) {
+    const op = r.op ?? (result.mode === "program" ? "create" : "same");
+    out.push(`  ${MARK[op]} ${shortType(r.type)}  ${scrub(r.name)}  ${paint(2, op)}`);
+    if (op === "delete" || op === "same") continue;
+    for (const [k, v] of Object.entries(result.mode === "file" ? r.outputs : r.inputs))
+      out.push(`        ${k}: ${scrub(shownValue(v))}`);
+  }
+  out.push("");
+  if (Object.keys(result.outputs).length > 0) {
+    out.push(paint(1, "Outputs:"));
+    for (const [k, o] of Object.entries(result.outputs))
+      out.push(`    ${k}: ${o.secret ? REDACTED : scrub(shownValue(o.value))}`);
+    out.push("");
+  }
+  const notes = result.logs.filter((l) => l.severity !== "info");
+  if (notes.length > 0) {
+    out.push(paint(1, "Diagnostics:"));
+    for (const l of notes)
+      for (const line of lines(`${l.severity}: ${l.message}`, scrub)) out.push(`    ${line}`);
+    out.push("");
+  }
+  if (result.uncheckedKeys.length > 0) {
+    out.push(
+      paint(1, "Not checked offline (secure config, never decrypted):"),
+      ...result.uncheckedKeys.map((k) => `    ${scrub(k)}`),
+      "",
+    );
+  }
+  out.push(paint(1, "Policies:"));
+  for (const pack of result.packs) {
+    const vs = sortViolations(result.violations);
+    const mark = vs.some((v) => v.enforcementLevel === "mandatory") ? "❌" : vs.length > 0 ? "⚠️" : "✅";
+    out.push(`    ${mark} ${paint(36, `${pack.name}@v${pack.version}`)} (local: ${scrub(pack.path)})`);
+    for (const v of vs) {
+      const severity = v.severity ? ` [severity: ${v.severity}]` : "";
+      out.push(
+        `        - ${paint(v.enforcementLevel === "mandatory" ? 31 : 33, `[${v.enforcementLevel}]${severity}  ${v.policyName}`)}`,
+      );
+      out.push(`          ${paint(2, scrub(v.resourceUrn))}`);
+      for (const line of lines(v.message, scrub)) out.push(`          ${line}`);
+    }
+  }
+  out.push("", summaryLine(result));
+  return out.join("\n") + "\n";
+}
+
+export function renderJson(result: CheckResult): string {
+  const scrub = scrubber(result);
+  const redactDeep = (v: unknown): unknown =>
+    JSON.parse(
+      JSON.stringify(v ?? null, (_k, x) =>
+        typeof x === "string" ? scrub(x) : x && x[pulumi.runtime.specialSigKey] ? REDACTED : x,
+      ),
+    );
+  const report = {
+    mode: result.mode,
+    project: result.project,
+    stack: result.stack,
+    resources: declared(result).map((r) => ({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      inputs: redactDeep(r.inputs),
+    })),
+    ...(result.mode === "file"
+      ? {}
+      : {
+          steps: declared(result).map((r: PlannedResource) => ({
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
+            op: r.op ?? "create",
+          })),
+          outputs: Object.fromEntries(
+            Object.entries(result.outputs).map(([k, o]) => [
+              k,
+              o.secret ? { secret: true } : { secret: false, value: redactDeep(o.value) },
+            ]),
+          ),
+        }),
+    policyPacks: result.packs.map((p) => ({
+      name: p.name,
+      version: p.version,
+      policies: p.policies.map(
+        ({ name, description, enforcementLevel, severity, url, remediationSteps }) => ({
+          name,
+          description,
+          enforcementLevel,
+          severity,
+          url,
+          remediationSteps,
+        }),
+      ),
+    })),
+    violations: sortViolations(result.violations).map((v) => ({
+      ...v,
+      message: lines(v.message, scrub).join("\n"),
+    })),
+    diagnostics: result.logs
+      .filter((l) => l.severity !== "info")
+      .map((l) => ({ severity: l.severity, urn: l.urn, message: lines(l.message, scrub).join("\n") })),
+    uncheckedConfigKeys: result.uncheckedKeys,
+    summary: result.summary,
+  };
+  return JSON.stringify(report, null, 2) + "\n";
+}
+
+const SECURITY_SEVERITY: Record<string, string> = { critical: "9.5", high: "8.0", medium: "5.5", low: "2.0" };
+const SARIF_LEVEL: Record<string, SarifResult.level> = {
+  mandatory: "error",
+  remediate: "error",
+  advisory: "warning",
+  disabled: "none",
+};
+
+export function renderSarif(result: CheckResult, ctx: ReportContext): string {
+  const scrub = scrubber(result);
+  const absolute = (url: string) => new URL(url, ctx.docsUrl).href;
+  const runs = result.packs.map((pack) => {
+    const rules: ReportingDescriptor[] = pack.policies.map((p) => ({
+      id: p.name,
+      name: p.name,
+      shortDescription: { text: p.description.split("\n")[0] || p.name },
+      fullDescription: { text: p.description || p.name },
+      defaultConfiguration: {
+        level: SARIF_LEVEL[p.enforcementLevel] ?? "warning",
+        enabled: p.enforcementLevel !== "disabled",
+      },
+      properties: {
+        tags: ["pulumi-policy", ...p.tags],
+        enforcementLevel: p.enforcementLevel,
+        ...(p.severity ? { severity: p.severity, "security-severity": SECURITY_SEVERITY[p.severity] } : {}),
+      },
+      ...(p.url ? { helpUri: absolute(p.url) } : {}),
+      ...(p.remediationSteps ? { help: { text: p.remediationSteps } } : {}),
+    }));
+    const results: SarifResult[] = sortViolations(result.violations).map((v) => ({
+      ruleId: v.policyName,
+      ruleIndex: Math.max(
+        0,
+        rules.findIndex((r) => r.id === v.policyName),
+      ),
+      level: SARIF_LEVEL[v.enforcementLevel] ?? "warning",
+      message: { text: lines(v.message, scrub).join("\n") },
+      locations: [
+        {
+          physicalLocation: { artifactLocation: { uri: ctx.artifact }, region: { startLine: 1 } },
+          logicalLocations: [
+            {
+              name: scrub(v.resourceUrn.split("::").pop() ?? v.resourceUrn),
+              fullyQualifiedName: scrub(v.resourceUrn),
+              kind: "resource",
+            },
+          ],
+        },
+      ],
+      partialFingerprints: { "policyResource/v1": scrub(`${v.policyName}|${v.resourceUrn}`) },
+      properties: { enforcementLevel: v.enforcementLevel, ...(v.severity ? { severity: v.severity } : {}) },
+    }));
+    const docs = pack.policies.find((p) => p.url)?.url;
+    return {
+      tool: {
+        driver: {
+          name: pack.name,
+          version: pack.version,
+          ...(docs ? { informationUri: absolute(docs.split("#")[0]) } : {}),
+          rules,
+        },
+      },
+      automationDetails: { id: `policy-check/${result.project}/${result.stack}/` },
+      results,
+    };
+  });
+  const log: SarifLog = { $schema: "https://json.schemastore.org/sarif-2.1.0.json", version: "2.1.0", runs };
+  return JSON.stringify(log, null, 2) + "\n";
+}
+
+/** One suite per pack, one case per policy: mandatory violations fail it, disabled skips it. */
+export function renderJunit(result: CheckResult, ctx: ReportContext): string {
+  const scrub = scrubber(result);
+  // XML 1.0 allows no control characters but tab and newline; each line is stripped.
+  const text = (s: string) =>
+    s
+      .split("\n")
+      .map((l) => stripControl(scrub(l)))
+      .join("\n");
+  const time = (result.timings.totalMs / 1000).toFixed(3);
+  let tests = 0;
+  let failures = 0;
+  let skipped = 0;
+  const suites = result.packs.map((pack) => {
+    const cases = pack.policies.map((p) => {
+      const vs = sortViolations(result.violations.filter((v) => v.policyName === p.name));
+      const mandatory = vs.filter((v) => v.enforcementLevel === "mandatory");
+      const advisory = vs.filter((v) => v.enforcementLevel === "advisory");
+      tests++;
+      if (mandatory.length > 0) failures++;
+      if (p.enforcementLevel === "disabled") skipped++;
+      return {
+        "@_classname": `${pack.name}.${p.name}`,
+        "@_name": p.name,
+        ...(p.enforcementLevel === "disabled" ? { skipped: { "@_message": "policy disabled" } } : {}),
+        ...(mandatory.length > 0
+          ? {
+              failure: mandatory.map((v) => ({
+                "@_type": "mandatory",
+                "@_message": text(`${p.name}: ${v.resourceUrn}`),
+                "#text": text(`${v.resourceUrn}\n${v.message}`),
+              })),
+            }
+          : {}),
+        ...(advisory.length > 0
+          ? {
+              "system-out": text(
+                advisory.map((v) => `[advisory] ${v.resourceUrn}\n${v.message}`).join("\n\n"),
+              ),
+            }
+          : {}),
+      };
+    });
+    return {
+      "@_name": `${pack.name}@${pack.version}`,
+      "@_tests": cases.length,
+      "@_failures": cases.filter((c) => "failure" in c).length,
+      "@_errors": 0,
+      "@_skipped": cases.filter((c) => "skipped" in c).length,
+      "@_time": time,
+      properties: {
+        property: [
+          ["project", result.project],
+          ["stack", result.stack],
+          ["source", ctx.artifact],
+        ].map(([n, v]) => ({ "@_name": n, "@_value": text(v) })),
+      },
+      testcase: cases,
+    };
+  });
+  const doc = {
+    "?xml": { "@_version": "1.0", "@_encoding": "UTF-8" },
+    testsuites: {
+      "@_name": text(`policy check ${result.project}/${result.stack}`),
+      "@_tests": tests,
+      "@_failures": failures,
+      "@_errors": 0,
+      "@_skipped": skipped,
+      "@_time": time,
+      testsuite: suites,
+    },
+  };
+  return new XMLBuilder({ ignoreAttributes: false, format: true, suppressEmptyNode: true }).build(doc);
+}
+
+export function render(format: Format, result: CheckResult, ctx: ReportContext): string {
+  return format === "json"
+    ? renderJson(result)
+    : format === "sarif"
+      ? renderSarif(result, ctx)
+      : format === "junit"
+        ? renderJunit(result, ctx)
+        : renderText(result, ctx);
+}

@@ -1,0 +1,346 @@
+/**
+ * The one program runner: runs a Pulumi program in this process under Pulumi mocks that answer
+ * with the fake AWS (./fake-aws.ts), and returns every resource as the engine would hand it to a
+ * policy pack: URN, checked inputs (secrets in wire form), outputs, options.
+ *
+ * Public SDK API only: `setMocks`, `setAllConfig`, `registerStackTransformation` (to see each
+ * resource's options, which mocks do not receive) and
+ * `runInPulumiStack` (as the language host). `npm run check` runs it in a child (./program-host.ts), the unit
+ * tests in their own process.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as fakeAws from "./fake-aws";
+
+export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+
+/** A resource of the plan, properties in wire form (secrets wrapped, unknowns as sentinels). */
+export interface PlannedResource {
+  urn: string;
+  /** The provider's id ("" for components and for what is not created yet). */
+  id?: string;
+  type: string;
+  name: string;
+  custom: boolean;
+  parent: string;
+  /** URN of the resource's provider, "" if none. */
+  provider: string;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  options: ResourceOptions;
+  dependencies: string[];
+  /** Only when planned against a deployed stack. */
+  op?: StepOp;
+}
+
+/** What `--state` plans for a resource, with preview's names. */
+export type StepOp = "create" | "same" | "update" | "replace" | "delete";
+
+/** A resource of the deployed stack (from `pulumi stack export`). */
+export interface PriorResource {
+  id?: string;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  /** JSON text of the replacementTrigger the engine stored, if any. */
+  replacementTrigger?: string;
+}
+
+export interface ResourceOptions {
+  protect?: boolean;
+  ignoreChanges?: string[];
+  deleteBeforeReplace?: boolean;
+  /** The resolved `replacementTrigger` (JSON text), if the resource has one. */
+  replacementTrigger?: string;
+}
+
+export interface StackOutput {
+  secret: boolean;
+  /** Absent when secret: a report never needs the value. */
+  value?: unknown;
+}
+
+export interface ProgramRun {
+  resources: PlannedResource[];
+  outputs: Record<string, StackOutput>;
+  /** What the program logged with pulumi.log.warn / error. */
+  warnings: string[];
+  /** The provider functions it called, in order. */
+  invokes: string[];
+}
+
+export interface RunOptions {
+  /** Folder of the program's entry (Pulumi.yaml `main`); its default export is run. */
+  programDir: string;
+  project: string;
+  stack: string;
+  /** Full keys (`project:key`, `aws:region`) to strings. */
+  config: Record<string, string>;
+  secretKeys?: string[];
+  /** true for `pulumi preview` (default), false for `pulumi up`. */
+  preview?: boolean;
+  /** The deployed stack by URN: plan an update of it instead of a first deployment. */
+  prior?: Map<string, PriorResource>;
+  /** Answers to provider functions that replace the fake AWS's (a test's root caller, say). */
+  calls?: Record<string, Record<string, unknown>>;
+}
+
+/** The program stopped; what it had registered and called by then (the tests assert nothing was). */
+export class ProgramError extends Error {
+  constructor(
+    readonly cause: unknown,
+    readonly registered: number,
+    readonly invokes: string[],
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+const secretWire = (value: unknown) => ({
+  [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+  value,
+});
+
+/** A resource's URN as the engine builds it (children of the root stack: no parent type). */
+export function resourceUrn(
+  stack: string,
+  project: string,
+  type: string,
+  name: string,
+  parentType = "",
+): string {
+  return `urn:pulumi:${stack}::${project}::${parentType ? `${parentType}$` : ""}${type}::${name}`;
+}
+
+/**
+ * An output's value, once the program has run: every value that will resolve has resolved, so
+ * one that has not by the next turn of the event loop is unknown.
+ */
+async function settled(o: pulumi.Output<unknown>): Promise<{ known: boolean; value?: unknown }> {
+  return Promise.race([
+    new Promise<{ known: boolean; value?: unknown }>((resolve) =>
+      o.apply((value) => resolve({ known: true, value })),
+    ),
+    new Promise<{ known: boolean }>((resolve) => setImmediate(() => resolve({ known: false }))),
+  ]);
+}
+
+/** The default provider the engine registers for a package, with its config as inputs. */
+function defaultProvider(pkg: string, opts: RunOptions): PlannedResource {
+  let version = "";
+  try {
+    const file = require.resolve(`@pulumi/${pkg}/package.json`, { paths: [opts.programDir] });
+    version = (JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version;
+  } catch {
+    // A package the program does not depend on: no version in the name.
+  }
+  const name = version ? `default_${version.replace(/[.-]/g, "_")}` : "default";
+  const inputs: Record<string, unknown> = { version };
+  for (const [k, v] of Object.entries(opts.config)) {
+    if (!k.startsWith(`${pkg}:`)) continue;
+    const key = k.slice(pkg.length + 1);
+    inputs[key] = opts.secretKeys?.includes(k) ? secretWire(v) : v;
+  }
+  const urn = resourceUrn(opts.stack, opts.project, `pulumi:providers:${pkg}`, name);
+  return {
+    urn,
+    type: `pulumi:providers:${pkg}`,
+    name,
+    custom: true,
+    parent: "",
+    provider: "",
+    inputs,
+    outputs: inputs,
+    options: {},
+    dependencies: [],
+  };
+}
+
+/** Runs the program once. Throws ProgramError with the program's own message if it fails. */
+export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
+  const region = opts.config["aws:region"];
+  const created = new Map<
+    string,
+    { id?: string; inputs: Record<string, unknown>; state: Record<string, unknown>; op?: StepOp }
+  >();
+  const declared = new Map<string, { props: Record<string, unknown>; opts: pulumi.CustomResourceOptions }>();
+  const warnings: string[] = [];
+  const invokes: string[] = [];
+  const key = (type: string, name: string) => `${type}::${name}`;
+
+  // A fresh SDK store for every run (sdk/nodejs/runtime/state.ts makes one when it is unset):
+  // config, mocks and the stack resource of an earlier run in this process must not leak in.
+  (globalThis as { globalStore?: unknown }).globalStore = undefined;
+  pulumi.runtime.setAllConfig(opts.config, opts.secretKeys);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: async (args) => {
+        if (!args.custom) return { id: undefined, state: {} };
+        const k = key(args.type, args.name);
+        const inputs = fakeAws.check(args.type, args.name, args.inputs);
+        const old = opts.prior?.get(resourceUrn(opts.stack, opts.project, args.type, args.name));
+        if (!old) {
+          const { id, state } = await fakeAws.create(args.type, args.name, inputs, region);
+          created.set(k, { id, inputs, state, op: opts.prior ? "create" : undefined });
+          return { id, state };
+        }
+        // As the engine plans an update (step_generator.go): ignored inputs keep their old
+        // values, then the provider's diff and the replacement trigger decide the step.
+        const options = declared.get(k)?.opts ?? {};
+        for (const p of options.ignoreChanges ?? []) if (p in old.inputs) inputs[p] = old.inputs[p];
+        const { changed, replaces } = fakeAws.diff(args.type, old.inputs, inputs);
+        const trigger =
+          options.replacementTrigger === undefined
+            ? undefined
+            : await settled(pulumi.output(options.replacementTrigger));
+        const triggered =
+          trigger !== undefined &&
+          old.replacementTrigger !== undefined &&
+          JSON.stringify(trigger.value) !== old.replacementTrigger;
+        if (replaces.length > 0 || triggered) {
+          const { id, state } = await fakeAws.create(args.type, args.name, inputs, region);
+          created.set(k, { id, inputs, state, op: "replace" });
+          return { id, state };
+        }
+        const state = { ...old.outputs, ...inputs };
+        created.set(k, { id: old.id, inputs, state, op: changed.length > 0 ? "update" : "same" });
+        return { id: old.id, state };
+      },
+      call: (args) => {
+        invokes.push(args.token);
+        return opts.calls?.[args.token] ?? fakeAws.invoke(args.token, args.inputs, region);
+      },
+    },
+    opts.project,
+    opts.stack,
+    opts.preview ?? true,
+  );
+  // Without an engine, pulumi.log writes to the console (sdk/nodejs/log): keep it as the engine would.
+  const saved = { warn: console.warn, error: console.error };
+  console.warn = console.error = (...args: unknown[]) => void warnings.push(args.map(String).join(" "));
+
+  let result: Record<string, unknown> | undefined;
+  try {
+    // As the language host runs a program (sdk/nodejs/cmd/run): inside the root stack resource,
+    // an exported function called, its result the stack outputs.
+    await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation((args) => {
+        declared.set(key(args.type, args.name), {
+          props: args.props,
+          opts: args.opts as pulumi.CustomResourceOptions,
+        });
+        return undefined;
+      });
+      // A program that declares its resources at the top level runs when loaded: load it afresh.
+      const entry = require.resolve(path.resolve(opts.programDir));
+      delete require.cache[entry];
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is only known at run time
+      const loaded = require(entry);
+      const main = loaded?.default ?? loaded;
+      result = (typeof main === "function" ? await main() : main) ?? {};
+      return result;
+    });
+    // As the language host ends: wait until every registration has been answered.
+    await pulumi.runtime.disconnect();
+  } catch (e) {
+    throw new ProgramError(e, created.size, invokes);
+  } finally {
+    Object.assign(console, saved);
+  }
+
+  const outputs: Record<string, StackOutput> = {};
+  const wireOutputs: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(result ?? {})) {
+    const o = pulumi.output(value);
+    const { known, value: v } = await settled(o);
+    const plain = known ? v : pulumi.runtime.unknownValue;
+    const secret = await pulumi.isSecret(o);
+    outputs[name] = secret ? { secret } : { secret, value: plain };
+    wireOutputs[name] = secret ? secretWire(plain) : plain;
+  }
+  const resources: PlannedResource[] = [];
+  const packages = new Set<string>();
+  for (const [k, d] of declared) {
+    const [type, name] = [k.slice(0, k.lastIndexOf("::")), k.slice(k.lastIndexOf("::") + 2)];
+    if (!created.has(k)) continue; // component resources
+    const urn = resourceUrn(opts.stack, opts.project, type, name);
+    const inputs: Record<string, unknown> = { ...created.get(k)?.inputs };
+    for (const [prop, v] of Object.entries(d.props)) {
+      if (inputs[prop] !== undefined && (await pulumi.isSecret(pulumi.output(v))))
+        inputs[prop] = secretWire(inputs[prop]);
+    }
+    const state = { ...created.get(k)?.state };
+    for (const prop of fakeAws.SECRET_OUTPUTS[type] ?? [])
+      if (state[prop] !== undefined) state[prop] = secretWire(state[prop]);
+    const trigger =
+      d.opts.replacementTrigger === undefined
+        ? undefined
+        : await settled(pulumi.output(d.opts.replacementTrigger));
+    const pkg = type.split(":")[0];
+    packages.add(pkg);
+    resources.push({
+      urn,
+      id: created.get(k)?.id,
+      type,
+      name,
+      custom: true,
+      parent: "",
+      provider: "",
+      inputs,
+      outputs: state,
+      options: {
+        protect: d.opts.protect === true,
+        ignoreChanges: d.opts.ignoreChanges ?? [],
+        deleteBeforeReplace: d.opts.deleteBeforeReplace,
+        replacementTrigger:
+          trigger === undefined
+            ? undefined
+            : trigger.known
+              ? JSON.stringify(trigger.value)
+              : pulumi.runtime.unknownValue,
+      },
+      dependencies: [],
+      op: created.get(k)?.op,
+    });
+  }
+  const providers = [...packages].sort().map((pkg) => defaultProvider(pkg, opts));
+  for (const r of resources)
+    r.provider = providers.find((p) => p.type === `pulumi:providers:${r.type.split(":")[0]}`)!.urn;
+  const root: PlannedResource = {
+    urn: resourceUrn(opts.stack, opts.project, ROOT_STACK_TYPE, `${opts.project}-${opts.stack}`),
+    type: ROOT_STACK_TYPE,
+    name: `${opts.project}-${opts.stack}`,
+    custom: false,
+    parent: "",
+    provider: "",
+    inputs: {},
+    outputs: wireOutputs,
+    options: {},
+    dependencies: [],
+  };
+  for (const r of [...providers, ...resources]) r.parent = root.urn;
+  const planned = [root, ...providers, ...resources];
+  if (opts.prior) {
+    for (const r of planned) r.op ??= opts.prior.has(r.urn) ? "same" : "create";
+    // What the deployed stack has and the program no longer declares is deleted.
+    for (const [urn, old] of opts.prior) {
+      if (planned.some((r) => r.urn === urn)) continue;
+      const [type, name] = urn.split("::").slice(2);
+      planned.push({
+        urn,
+        id: old.id,
+        type: type.split("$").pop()!,
+        name,
+        custom: true,
+        parent: root.urn,
+        provider: "",
+        inputs: old.inputs,
+        outputs: old.outputs,
+        options: {},
+        dependencies: [],
+        op: "delete",
+      });
+    }
+  }
+  return { resources: planned, outputs, warnings, invokes };
+}

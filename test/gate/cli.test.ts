@@ -1,0 +1,173 @@
+/**
+ * `npm run check` as a user runs it: flags, exit statuses, report files. Two runs start the
+ * program as the language host would (a type-checked child); the rest share one pack and run
+ * the program in this process.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import AjvDraft04 from "ajv-draft-04";
+import { XMLParser } from "fast-xml-parser";
+import type { PolicyPack } from "../../gate/analyzer";
+import { main, type CliIO } from "../../gate/cli";
+import { fixture, ROOT, startDevPack } from "./helpers";
+
+function io(cwd = ROOT) {
+  const out = { stdout: "", stderr: "" };
+  const cli: CliIO = {
+    stdout: (t) => void (out.stdout += t),
+    stderr: (t) => void (out.stderr += t),
+    isTTY: false,
+    cwd,
+  };
+  return { cli, out };
+}
+
+describe("gate CLI: type-checked program runs, as the language host runs them", function () {
+  it("passes the dev stack: exit 0, the plan and the summary", async () => {
+    const { cli, out } = io();
+    assert.equal(await main([], cli), 0, out.stderr);
+    assert.match(out.stdout, /\+ {2}aws:iam:User {2}bootstrap-user {2}create/);
+    assert.match(
+      out.stdout,
+      /Summary: 5 resources to create; 0 mandatory and 1 advisory policy violation; policy check passed\./,
+    );
+  });
+
+  it("stops on a type error in the program with the compiler's message: exit 2", async () => {
+    const { cli, out } = io(fixture("type-error"));
+    assert.equal(await main(["--policy-pack", path.join(ROOT, "policy")], cli), 2);
+    assert.match(
+      out.stderr,
+      /^error: the program failed: .*index\.ts\(4,\d+\): error TS2322: Type 'number' is not assignable/,
+    );
+    assert.equal(out.stdout, "");
+  });
+});
+
+describe("gate CLI: flags, formats and exit statuses", function () {
+  let pack: PolicyPack;
+  let dir: string;
+  before(async () => {
+    pack = await startDevPack();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "gate-cli-"));
+  });
+  after(() => pack?.close());
+  const run = async (argv: string[], cwd = ROOT) => {
+    const { cli, out } = io(cwd);
+    const code = await main(argv, cli, { pack, inProcess: true });
+    return { code, ...out };
+  };
+
+  for (const [argv, message] of [
+    [["--nope"], /^error: Unknown option '--nope'/],
+    [["--format", "xml"], /^error: --format 'xml' is not one of text, json, sarif, junit/],
+    [["--timeout", "0"], /^error: --timeout '0' is not a positive number of seconds/],
+    [["--state", "a.json", "--file", "b.json"], /^error: --state and --file exclude each other/],
+    [["--docs-url", "docs/"], /^error: --docs-url 'docs\/' is not an absolute URL/],
+  ] as const) {
+    it(`exits 2 with one error line and the usage for ${argv.join(" ")}`, async () => {
+      const r = await run([...argv]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /\nusage: npm run check -- /);
+    });
+  }
+
+  it("exits 1 on a mandatory violation, naming the policy", async () => {
+    const r = await run(["--policy-pack", path.join(ROOT, "policy")], fixture("in-group"));
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /\[mandatory\] \[severity: high\] {2}bootstrap-user-no-groups/);
+    assert.match(r.stdout, /policy check FAILED\.$/m);
+  });
+
+  it("exits 2 naming an unknown policy in --policy-pack-config", async () => {
+    const file = path.join(dir, "typo.json");
+    fs.writeFileSync(file, JSON.stringify({ "bootstrap-user-no-grups": "advisory" }));
+    const r = await run(["--policy-pack-config", file]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /^error: .*typo\.json: unknown policy "bootstrap-user-no-grups"; expected one of /,
+    );
+  });
+
+  it("writes SARIF 2.1.0 that validates, with absolute help URLs", async () => {
+    const file = path.join(dir, "policy.sarif");
+    const r = await run([
+      "--format",
+      "sarif",
+      "--output",
+      file,
+      "--docs-url",
+      "https://example.com/repo/blob/main/",
+    ]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /Report \(sarif\): .*policy\.sarif/);
+    const sarif = JSON.parse(fs.readFileSync(file, "utf8")) as {
+      runs: { tool: { driver: { rules: { helpUri: string }[]; informationUri: string } } }[];
+    };
+    const schema = JSON.parse(
+      fs.readFileSync(path.join(ROOT, "test/fixtures/schema/sarif-schema-2.1.0.json"), "utf8"),
+    );
+    const validate = new AjvDraft04({ strict: false, validateFormats: false }).compile(schema);
+    assert.ok(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3)));
+    const rules = sarif.runs[0].tool.driver.rules;
+    assert.ok(rules.length >= 5);
+    for (const rule of rules)
+      assert.match(rule.helpUri, /^https:\/\/example\.com\/repo\/blob\/main\/docs\/policies\.md#/);
+    assert.match(sarif.runs[0].tool.driver.informationUri, /^https:\/\//);
+  });
+
+  it("writes JUnit XML with one case per policy and the failures of mandatory ones", async () => {
+    const file = path.join(dir, "policy.xml");
+    const r = await run(
+      ["--format", "junit", "--output", file, "--policy-pack", path.join(ROOT, "policy")],
+      fixture("in-group"),
+    );
+    assert.equal(r.code, 1);
+    const xml = new XMLParser({ ignoreAttributes: false }).parse(fs.readFileSync(file, "utf8"));
+    const cases = [xml.testsuites.testsuite.testcase].flat();
+    const failed = cases.filter((c: Record<string, unknown>) => c.failure);
+    assert.ok(failed.some((c: Record<string, unknown>) => c["@_name"] === "bootstrap-user-no-groups"));
+    assert.equal(Number(xml.testsuites["@_failures"]), failed.length);
+  });
+
+  it("prints JSON with the steps and the outputs, secret values never shown", async () => {
+    const r = await run(["--format", "json"]);
+    assert.equal(r.code, 0);
+    const report = JSON.parse(r.stdout);
+    assert.ok(report.steps.every((s: { op: string }) => s.op === "create"));
+    assert.deepEqual(report.outputs.consolePassword, { secret: true });
+    assert.equal(report.outputs.userName.value, "mgmt-org-admin");
+  });
+
+  it("plans a deployed stack's update with --state, with preview's markers", async () => {
+    const json = await run(["--format", "json"]);
+    const report = JSON.parse(json.stdout);
+    assert.equal(report.mode, "program");
+    // A deployed stack that also holds an access key the program no longer declares.
+    const file = path.join(dir, "state.json");
+    const resources = report.steps.map((s: { urn: string; type: string }) => ({
+      urn: s.urn,
+      type: s.type,
+      custom: true,
+      inputs: report.resources.find((x: { urn: string }) => x.urn === s.urn).inputs,
+      outputs: {},
+    }));
+    resources.push({
+      urn: "urn:pulumi:dev::management-bootstrap::aws:iam/accessKey:AccessKey::old",
+      type: "aws:iam/accessKey:AccessKey",
+      custom: true,
+      inputs: {},
+      outputs: {},
+    });
+    fs.writeFileSync(file, JSON.stringify({ version: 3, deployment: { resources } }));
+    const r = await run(["--state", file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Previewing update of the deployed stack/);
+    assert.match(r.stdout, /^ {2}- {2}aws:iam:AccessKey {2}old {2}delete$/m);
+    assert.match(r.stdout, /Summary: \d+ to create, \d+ to update, \d+ to replace, 1 to delete;/);
+  });
+});
