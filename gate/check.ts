@@ -14,7 +14,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { REDACTED, isSecretValue, safeLine } from "../lib/text";
 import { PolicyPack, errorLine, type Diagnostic, type LogEntry, type PolicyInfo } from "./analyzer";
-import { parsePolicyConfig, reconcilePolicyConfig } from "./policy-config";
+import { reconcilePolicyConfig } from "./policy-config";
 import {
   ROOT_STACK_TYPE,
   resourceUrn,
@@ -237,9 +237,7 @@ async function analyze(
 
 async function configure(pack: PolicyPack, given: CheckOptions["policyConfig"]): Promise<PackReport> {
   const info = await pack.getAnalyzerInfo();
-  const parsed = given ? parsePolicyConfig(given.text, given.file) : {};
-  const config = reconcilePolicyConfig(info.policies, parsed, given?.file ?? "policy config");
-  await pack.configure(config);
+  await pack.configure(reconcilePolicyConfig(info.policies, given?.text, given?.file ?? "policy config"));
   return { name: info.name, version: info.version, path: "", policies: info.policies };
 }
 

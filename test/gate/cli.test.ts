@@ -89,7 +89,7 @@ describe("gate CLI: flags, formats and exit statuses", function () {
     assert.equal(r.code, 2);
     assert.match(
       r.stderr,
-      /^error: .*typo\.json: unknown policy "bootstrap-user-no-grups"; expected one of /,
+      /^error: policy pack .* refused Configure: .*unknown policy "bootstrap-user-no-grups"/,
     );
   });
 
