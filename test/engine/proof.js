@@ -2,11 +2,15 @@
 // pulumi.sh, an inline Automation API program, a fake `aws` provider attached through
 // PULUMI_DEBUG_PROVIDERS, and (with --policy) the project's policy pack. Not a test suite:
 //
-//   node test/engine/proof.js [fake|aws] [--policy] [--up] [--bad-name] [--bad-project] [--no-tags]
+//   node test/engine/proof.js [fake|aws|real] [--policy] [--up] [--bad-name] [--bad-project] [--no-tags]
 //                           [--mandatory-tags] [--destroy]
 //
 // fake: a raw CustomResource of type aws:fake/thing:Thing; aws: new aws.iam.User from @pulumi/aws;
 // real: the project's own index.ts (loaded with the tests' TypeScript loader), with `random` faked too.
+// Environment knobs: FAKE_VERSION (what the fake reports; the engine ignores it), NO_DEBUG (no
+// PULUMI_DEBUG_PROVIDERS: the engine then tries to download pulumi-resource-aws v7.48.0),
+// NO_ACQUISITION, ENGINE_ROOT (another dir holding bin/pulumi), KEEP (keep the temp dir),
+// PROOF_VERBOSE (print the CLI's whole stderr on failure).
 "use strict";
 const { spawn, execFileSync } = require("node:child_process");
 const fs = require("node:fs");
