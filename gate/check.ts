@@ -345,13 +345,13 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
 }
 
 /** `pulumi policy analyze --policy-pack <packDir> --file <export.json>`, offline. */
-export async function checkExport(opts: FileOptions): Promise<CheckResult> {
+export async function checkExport(opts: FileOptions, parts: Pick<Parts, "pack"> = {}): Promise<CheckResult> {
   const started = Date.now();
   const resources = readExport(opts.file);
   const root = resources.find((r) => r.type === ROOT_STACK_TYPE);
   const [stack, project] = root ? root.urn.slice("urn:pulumi:".length).split("::") : ["unknown", "unknown"];
   // As `pulumi policy analyze`: the pack starts without stack context.
-  const pack = await PolicyPack.start(opts.packDir, opts.timeoutMs);
+  const pack = parts.pack ?? (await PolicyPack.start(opts.packDir, opts.timeoutMs));
   try {
     const packStartMs = Date.now() - started;
     const report = await configure(pack, opts.policyConfig);
@@ -375,6 +375,6 @@ export async function checkExport(opts: FileOptions): Promise<CheckResult> {
       summary: summarize(violations),
     };
   } finally {
-    await pack.close();
+    if (!parts.pack) await pack.close();
   }
 }

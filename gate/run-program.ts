@@ -1,12 +1,10 @@
 /**
- * The one program runner: runs a Pulumi program in this process under Pulumi mocks that answer
- * with the fake AWS (./fake-aws.ts), and returns every resource as the engine would hand it to a
- * policy pack: URN, checked inputs (secrets in wire form), outputs, options.
- *
- * Public SDK API only: `setMocks`, `setAllConfig`, `registerStackTransformation` (to see each
- * resource's options, which mocks do not receive) and
- * `runInPulumiStack` (as the language host). `npm run check` runs it in a child (./program-host.ts), the unit
- * tests in their own process.
+ * The one program runner: runs a Pulumi program in this process under Pulumi mocks answered by
+ * the fake AWS (./fake-aws.ts) and returns every resource as the engine would hand it to a policy
+ * pack: URN, checked inputs (secrets in wire form), outputs, options; against a deployed stack,
+ * each resource's step too. Public SDK API: `setMocks`, `setAllConfig`, `runInPulumiStack` (as the
+ * language host), `registerStackTransformation` (mocks do not see options), `disconnect`.
+ * `npm run check` runs it in a type-checked child (./program-host.ts), the unit tests in-process.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -96,21 +94,28 @@ export class ProgramError extends Error {
   }
 }
 
+/** A resource with the fields most resources leave empty filled in. */
+const resource = (
+  r: Pick<PlannedResource, "urn" | "type" | "name"> & Partial<PlannedResource>,
+): PlannedResource => ({
+  custom: true,
+  parent: "",
+  provider: "",
+  inputs: {},
+  outputs: {},
+  options: {},
+  dependencies: [],
+  ...r,
+});
+
 const secretWire = (value: unknown) => ({
   [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
   value,
 });
 
-/** A resource's URN as the engine builds it (children of the root stack: no parent type). */
-export function resourceUrn(
-  stack: string,
-  project: string,
-  type: string,
-  name: string,
-  parentType = "",
-): string {
-  return `urn:pulumi:${stack}::${project}::${parentType ? `${parentType}$` : ""}${type}::${name}`;
-}
+/** A resource's URN as the engine builds it for a child of the root stack (no parent type). */
+export const resourceUrn = (stack: string, project: string, type: string, name: string) =>
+  `urn:pulumi:${stack}::${project}::${type}::${name}`;
 
 /**
  * An output's value, once the program has run: every value that will resolve has resolved, so
@@ -141,19 +146,14 @@ function defaultProvider(pkg: string, opts: RunOptions): PlannedResource {
     const key = k.slice(pkg.length + 1);
     inputs[key] = opts.secretKeys?.includes(k) ? secretWire(v) : v;
   }
-  const urn = resourceUrn(opts.stack, opts.project, `pulumi:providers:${pkg}`, name);
-  return {
-    urn,
-    type: `pulumi:providers:${pkg}`,
+  const type = `pulumi:providers:${pkg}`;
+  return resource({
+    urn: resourceUrn(opts.stack, opts.project, type, name),
+    type,
     name,
-    custom: true,
-    parent: "",
-    provider: "",
     inputs,
     outputs: inputs,
-    options: {},
-    dependencies: [],
-  };
+  });
 }
 
 /** Runs the program once. Throws ProgramError with the program's own message if it fails. */
@@ -278,46 +278,40 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         : await settled(pulumi.output(d.opts.replacementTrigger));
     const pkg = type.split(":")[0];
     packages.add(pkg);
-    resources.push({
-      urn,
-      id: created.get(k)?.id,
-      type,
-      name,
-      custom: true,
-      parent: "",
-      provider: "",
-      inputs,
-      outputs: state,
-      options: {
-        protect: d.opts.protect === true,
-        ignoreChanges: d.opts.ignoreChanges ?? [],
-        deleteBeforeReplace: d.opts.deleteBeforeReplace,
-        replacementTrigger:
-          trigger === undefined
-            ? undefined
-            : trigger.known
-              ? JSON.stringify(trigger.value)
-              : pulumi.runtime.unknownValue,
-      },
-      dependencies: [],
-      op: created.get(k)?.op,
-    });
+    resources.push(
+      resource({
+        urn,
+        id: created.get(k)?.id,
+        type,
+        name,
+        inputs,
+        outputs: state,
+        options: {
+          protect: d.opts.protect === true,
+          ignoreChanges: d.opts.ignoreChanges ?? [],
+          deleteBeforeReplace: d.opts.deleteBeforeReplace,
+          replacementTrigger:
+            trigger === undefined
+              ? undefined
+              : trigger.known
+                ? JSON.stringify(trigger.value)
+                : pulumi.runtime.unknownValue,
+        },
+        op: created.get(k)?.op,
+      }),
+    );
   }
   const providers = [...packages].sort().map((pkg) => defaultProvider(pkg, opts));
   for (const r of resources)
     r.provider = providers.find((p) => p.type === `pulumi:providers:${r.type.split(":")[0]}`)!.urn;
-  const root: PlannedResource = {
-    urn: resourceUrn(opts.stack, opts.project, ROOT_STACK_TYPE, `${opts.project}-${opts.stack}`),
+  const rootName = `${opts.project}-${opts.stack}`;
+  const root = resource({
+    urn: resourceUrn(opts.stack, opts.project, ROOT_STACK_TYPE, rootName),
     type: ROOT_STACK_TYPE,
-    name: `${opts.project}-${opts.stack}`,
+    name: rootName,
     custom: false,
-    parent: "",
-    provider: "",
-    inputs: {},
     outputs: wireOutputs,
-    options: {},
-    dependencies: [],
-  };
+  });
   for (const r of [...providers, ...resources]) r.parent = root.urn;
   const planned = [root, ...providers, ...resources];
   if (opts.prior) {
@@ -326,20 +320,17 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     for (const [urn, old] of opts.prior) {
       if (planned.some((r) => r.urn === urn)) continue;
       const [type, name] = urn.split("::").slice(2);
-      planned.push({
-        urn,
-        id: old.id,
-        type: type.split("$").pop()!,
-        name,
-        custom: true,
-        parent: root.urn,
-        provider: "",
-        inputs: old.inputs,
-        outputs: old.outputs,
-        options: {},
-        dependencies: [],
-        op: "delete",
-      });
+      planned.push(
+        resource({
+          urn,
+          id: old.id,
+          type: type.split("$").pop()!,
+          name,
+          parent: root.urn,
+          ...old,
+          op: "delete",
+        }),
+      );
     }
   }
   return { resources: planned, outputs, warnings, invokes };

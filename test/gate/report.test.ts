@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as assert from "node:assert/strict";
+import { PolicyPack } from "../../gate/analyzer";
 import { checkExport } from "../../gate/check";
 import { FORMATS, render } from "../../gate/report";
 import { T } from "../../policy/lib/resource-types";
@@ -16,6 +17,12 @@ import { PACK } from "./helpers";
 const urn = (type: string, name: string) => `urn:pulumi:dev::management-bootstrap::${type}::${name}`;
 
 describe("gate reports: no piece of a secret in any format", function () {
+  // One pack for all cases, started without stack context as for --file.
+  let pack: PolicyPack;
+  before(async () => {
+    pack = await PolicyPack.start(PACK, 60_000);
+  });
+  after(() => pack?.close());
   for (const form of SECRET_FORMS) {
     for (const seed of ["a", "b"]) {
       it(`secrets in ${form} form (seed ${seed})`, async () => {
@@ -50,7 +57,7 @@ describe("gate reports: no piece of a secret in any format", function () {
         ].map((r) => ({ urn: urn(r.type, r.name), custom: true, inputs: {}, ...r }));
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gate-secrets-")), "state.json");
         fs.writeFileSync(file, JSON.stringify({ version: 3, deployment: { resources } }));
-        const result = await checkExport({ file, packDir: PACK, timeoutMs: 60_000 });
+        const result = await checkExport({ file, packDir: PACK, timeoutMs: 60_000 }, { pack });
         assert.ok(result.violations.length > 0, "the pack found something to say about these resources");
         for (const format of FORMATS) {
           const text = render(format, result, {
