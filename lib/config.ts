@@ -22,6 +22,7 @@ import {
   isValidProjectName,
   managementAccountName,
 } from "./naming";
+import { REDACTED, quote } from "./text";
 import { PGP_KEY_EXPECTED_FORM, PgpKeyError, PgpRecipient, parsePgpRecipient } from "./pgp";
 
 /** The project name, and so the config namespace (Pulumi.yaml `name`). */
@@ -106,11 +107,12 @@ const UNKNOWN = pulumi.runtime.unknownValue;
 
 const SHOWN_VALUE_MAX = 40;
 
-/** The value as it may appear in a message: quoted, shortened, never a secret's. */
+/** The value as it may appear in a message: quoted and shortened by lib/text, never a secret's. */
 function shown(key: ConfigKey, raw: string): string {
-  if (isSecretKey(key)) return "[secret]";
-  const quoted = JSON.stringify(raw.length > SHOWN_VALUE_MAX ? `${raw.slice(0, SHOWN_VALUE_MAX)}...` : raw);
-  return raw.length > SHOWN_VALUE_MAX ? `${quoted} (${raw.length} characters)` : quoted;
+  const quoted = quote(raw, { secrets: isSecretKey(key) ? [raw] : [], max: SHOWN_VALUE_MAX });
+  return raw.length > SHOWN_VALUE_MAX && quoted !== REDACTED
+    ? `${quoted} (${raw.length} characters)`
+    : quoted;
 }
 
 function problem(key: ConfigKey, raw: string, what: string, expected: string): string {

@@ -41,31 +41,29 @@ export function redact(text: string, secrets: Iterable<string>): string {
 export interface QuoteOptions {
   /** Values that must never appear, not even in part. */
   secrets?: Iterable<string>;
-  /** Longest quoted text, cut with "..." (default 80). */
+  /** Most characters of the value shown, then "..." (default 80). */
   max?: number;
 }
 
 /**
- * A value for a message: redacted, then JSON-quoted, cut and stripped of control characters.
+ * A value for a message: redacted, then cut, JSON-quoted and stripped of control characters.
  * A secret in wire form (see `isSecretValue`) shows as `[secret]`.
  */
 export function quote(value: unknown, options: QuoteOptions = {}): string {
   const max = options.max ?? 80;
   const secrets = [...(options.secrets ?? []), ...secretStrings(value)];
-  let text: string;
-  if (isSecretValue(value)) {
-    text = REDACTED;
-  } else {
-    let raw: string;
-    try {
-      raw = typeof value === "string" ? value : (JSON.stringify(value, replaceSecrets) ?? String(value));
-    } catch {
-      raw = String(value);
-    }
-    const clean = stripControl(redact(raw, secrets));
-    text = typeof value === "string" ? JSON.stringify(clean) : clean;
+  if (isSecretValue(value)) return REDACTED;
+  let raw: string;
+  try {
+    raw = typeof value === "string" ? value : (JSON.stringify(value, replaceSecrets) ?? String(value));
+  } catch {
+    raw = String(value);
   }
-  return text.length > max ? `${text.slice(0, Math.max(0, max - 3))}...` : text;
+  const clean = redact(raw, secrets);
+  if (clean === REDACTED) return REDACTED;
+  const cut = clean.length > max ? `${clean.slice(0, max)}...` : clean;
+  // JSON escapes C0 controls as visible text (a newline stays `\n` on one line); strip the rest.
+  return stripControl(typeof value === "string" ? JSON.stringify(cut) : cut);
 }
 
 /** A whole line for a terminal or a CI log: redacted, then control characters stripped. */
