@@ -2,12 +2,12 @@
  * `npm run leverage-credentials`: turns the stack outputs into the access keys CSV that
  * `leverage credentials configure --type BOOTSTRAP --credentials-file keys.csv` reads.
  */
+import { randomBytes } from "node:crypto";
+import { promises as fs, type Stats } from "node:fs";
 import * as path from "node:path";
-import { stripControl } from "../lib/text";
+import { quote, stripControl } from "../lib/text";
 import { cli, readSecretOutput, readStackOutputs, requireOutput, runMain, stringOutput } from "./cli";
 import { HandoffInputError } from "./errors";
-import { leverageCredentialsCsv, validateAccessKeyId } from "./leverageCsv";
-import { assertSecretFileTarget, writeSecretFileAtomically } from "./secureFile";
 
 const TOOL = "leverage-credentials";
 
@@ -71,5 +71,101 @@ export const leverageCredentials = cli(
     );
   },
 );
+
+/*
+ * The CSV mirrors binbashar/leverage credentials.py `_extract_credentials`: csv.DictReader, first
+ * row's `Access key ID` and `Secret access key` checked with re.match against KEY_ID and
+ * SECRET_KEY (anchored here). As its test fixture: header, one row, LF, no quoting, and no
+ * byte-order mark (it would join the first header name: "Fields for keys not found").
+ */
+
+/** Checks the key ID against Leverage's format; the error names the field, never the value. */
+export function validateAccessKeyId(accessKeyId: string): void {
+  if (!/^[A-Z0-9]{20}$/.test(accessKeyId)) {
+    throw new HandoffInputError(
+      `accessKeyId does not match Leverage's access key format: expected 20 characters of A-Z and 0-9 (got ${accessKeyId.length} characters)`,
+    );
+  }
+}
+
+/** Checks the secret against Leverage's format; the error gives its length only. */
+export function validateSecretAccessKey(secretAccessKey: string): void {
+  if (!/^[a-zA-Z0-9/+]{40}$/.test(secretAccessKey)) {
+    throw new HandoffInputError(
+      `secret access key does not match Leverage's format: expected 40 characters of a-z, A-Z, 0-9, / and + (got ${secretAccessKey.length} characters)`,
+    );
+  }
+}
+
+/** The CSV text, after validating both values. */
+export function leverageCredentialsCsv(accessKeyId: string, secretAccessKey: string): string {
+  validateAccessKeyId(accessKeyId);
+  validateSecretAccessKey(secretAccessKey);
+  return `Access key ID,Secret access key\n${accessKeyId},${secretAccessKey}\n`;
+}
+
+/**
+ * Refuses a target that exists and is not a regular file (a device such as /dev/null, a FIFO, a
+ * symbolic link, a folder), or whose folder does not exist: renaming over it would replace it
+ * with a file holding the key. `shown` is the path as the operator gave it.
+ */
+async function assertSecretFileTarget(target: string, shown: string): Promise<void> {
+  const stat = await fs.lstat(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw cannotWrite(shown, error);
+  });
+  if (stat && !stat.isFile()) {
+    throw new HandoffInputError(
+      `--output ${quote(shown)} exists and is not a regular file (${kindOf(stat)}); expected a new or regular file path such as keys.csv, or - for standard output`,
+    );
+  }
+  if (!stat && !(await fs.stat(path.dirname(target)).catch(() => undefined))?.isDirectory()) {
+    throw new HandoffInputError(`cannot write --output ${quote(shown)}: its folder does not exist`);
+  }
+}
+
+/**
+ * Writes `contents` to `target` with mode 0600, all or nothing: a new temporary file in the same
+ * folder (0600 from its creation), flushed, then renamed over the target (atomic on one
+ * filesystem). On any failure the temporary file is removed: no partial credentials file is left.
+ */
+async function writeSecretFileAtomically(target: string, shown: string, contents: string): Promise<void> {
+  await assertSecretFileTarget(target, shown);
+  const temporary = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`,
+  );
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(temporary, "wx", 0o600);
+    await handle.writeFile(contents, "utf8");
+    await handle.chmod(0o600); // umask can only clear bits, but make the mode exact whatever the umask
+    await handle.sync();
+    await handle.close();
+    // Checked again right before the rename: the target may have changed while the key was decrypted.
+    await assertSecretFileTarget(target, shown);
+    await fs.rename(temporary, target);
+  } catch (error) {
+    await handle?.close(); // a second close does nothing
+    if (handle) await fs.rm(temporary, { force: true });
+    throw error instanceof HandoffInputError ? error : cannotWrite(shown, error);
+  }
+}
+
+function kindOf(stat: Stats): string {
+  if (stat.isDirectory()) return "a directory";
+  if (stat.isSymbolicLink()) return "a symbolic link";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  if (stat.isFIFO()) return "a FIFO";
+  return stat.isSocket() ? "a socket" : "a special file";
+}
+
+function cannotWrite(shown: string, error: unknown): HandoffInputError {
+  const code = (error as NodeJS.ErrnoException).code;
+  let reason = error instanceof Error ? error.message : String(error);
+  if (code === "ENOENT") reason = "its folder does not exist";
+  if (code === "EACCES" || code === "EPERM") reason = "permission denied";
+  return new HandoffInputError(`cannot write --output ${quote(shown)}: ${reason}`);
+}
 
 if (require.main === module) runMain(leverageCredentials);
