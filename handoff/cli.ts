@@ -1,5 +1,5 @@
 /** What the two hand-off CLIs share: the process seam, flags, exit codes, the stack output and its secrets. */
-import { closeSync, openSync } from "node:fs";
+import { openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -26,8 +26,14 @@ export interface CliIo {
 export type Flags = Readonly<Record<string, string | boolean | undefined>>;
 export type StackOutputs = Readonly<Record<string, unknown>>;
 
+const COMMON_OPTIONS: ParseArgsConfig["options"] = {
+  "stack-output": { type: "string" },
+  "private-key": { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
+
 /**
- * A CLI taking --stack-output, --private-key, --help and `options` (strictly, no positionals).
+ * A CLI taking --stack-output, --private-key, --help and `options` (strict: no positionals).
  * Bad input becomes one line on stderr and exit status 2; unexpected errors print their message
  * only (no stack, no values) and exit 1. Either line passes through safeLine.
  */
@@ -41,17 +47,8 @@ export function cli(
     try {
       let flags: Flags;
       try {
-        flags = parseArgs({
-          args: argv,
-          options: {
-            "stack-output": { type: "string" },
-            "private-key": { type: "string" },
-            help: { type: "boolean", short: "h" },
-            ...options,
-          },
-          strict: true,
-          allowPositionals: false,
-        }).values as Flags;
+        flags = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, strict: true })
+          .values as Flags;
       } catch (error) {
         const first = (error as Error).message.split(/\.\s/)[0].replace(/\.$/, "");
         throw new HandoffInputError(`${first}; run with --help for usage`);
@@ -80,8 +77,8 @@ export function runMain(tool: (argv: string[], io: CliIo) => Promise<number>): v
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString("utf8");
     },
-    stdout: { write: (text) => process.stdout.write(text), isTTY: Boolean(process.stdout.isTTY) },
-    stderr: { write: (text) => process.stderr.write(text) },
+    stdout: process.stdout,
+    stderr: process.stderr,
     env: process.env,
     // npm runs scripts from the package root and leaves the operator's folder in INIT_CWD.
     cwd: process.env.INIT_CWD || process.cwd(),
@@ -112,9 +109,7 @@ export async function readStackOutputs(io: CliIo, flags: Flags): Promise<StackOu
     );
   }
   const text =
-    file === undefined
-      ? await io.readStdin()
-      : (await readFlagFile(io, "--stack-output", file)).toString("utf8");
+    file === undefined ? await io.readStdin() : String(await readFlagFile(io, "--stack-output", file));
   if (text.trim() === "") throw new HandoffInputError(`stack output is empty; ${PRODUCE_HINT}`);
   let parsed: unknown;
   try {
@@ -155,18 +150,14 @@ export function requireOutput(outputs: StackOutputs, name: string, hint: string)
 }
 
 /**
- * A secret the program outputs either as a Pulumi secret (`plain`) or, with pgpKey set,
- * PGP-encrypted (`encrypted`): the plain value, decrypted with --private-key FILE when needed,
- * after checking the key is the one named by `pgpKeyFingerprint`. The passphrase comes from
- * PGP_PASSPHRASE or, failing that, a prompt. `missing` is the message when neither output exists.
+ * A secret output, `plain` or, with pgpKey set, `encrypted` and decrypted with --private-key (the
+ * key `pgpKeyFingerprint` names; passphrase from PGP_PASSPHRASE or a prompt). `missing`: neither exists.
  */
 export async function readSecretOutput(
   io: CliIo,
   flags: Flags,
   outputs: StackOutputs,
-  plain: string,
-  encrypted: string,
-  missing: string,
+  { plain, encrypted, missing }: { plain: string; encrypted: string; missing: string },
 ): Promise<string> {
   const value = stringOutput(outputs, plain);
   if (value !== undefined) return value;
@@ -207,19 +198,16 @@ export async function askHidden(question: string, input: Readable, output: Writa
  * piped stack output, and standard output may be a file.
  */
 async function askHiddenOnTerminal(question: string): Promise<string> {
-  let readFd: number | undefined;
-  let input: tty.ReadStream;
-  let output: tty.WriteStream;
+  let fds: number[];
   try {
-    readFd = openSync("/dev/tty", "r");
-    input = new tty.ReadStream(readFd);
-    output = new tty.WriteStream(openSync("/dev/tty", "w"));
+    fds = [openSync("/dev/tty", "r"), openSync("/dev/tty", "w")];
   } catch {
-    if (readFd !== undefined) closeSync(readFd);
     throw new HandoffInputError(
       "the private key is protected by a passphrase and there is no terminal to ask for it; set PGP_PASSPHRASE",
     );
   }
+  const input = new tty.ReadStream(fds[0]);
+  const output = new tty.WriteStream(fds[1]);
   try {
     return await askHidden(question, input, output);
   } finally {

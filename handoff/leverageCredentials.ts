@@ -36,11 +36,9 @@ export const leverageCredentials = cli(
     if (output === "") {
       throw new HandoffInputError("--output needs a file path such as keys.csv, or - for standard output");
     }
-    // "-" asks for standard output. A file is checked before anything is read or decrypted, so a
-    // bad --output never costs a passphrase prompt.
+    // "-" is standard output; a file is checked before anything is decrypted (no prompt for a bad --output).
     const target = output === "-" ? undefined : path.resolve(io.cwd, output);
     if (target !== undefined) await assertSecretFileTarget(target, output);
-
     const outputs = await readStackOutputs(io, flags);
     const accessKeyId = requireOutput(
       outputs,
@@ -48,14 +46,11 @@ export const leverageCredentials = cli(
       "set `pulumi config set createAccessKey true` and run `pulumi up` to create the bootstrap user's access key",
     );
     validateAccessKeyId(accessKeyId); // before the secret, so a wrong value never costs a passphrase prompt
-    const secretAccessKey = await readSecretOutput(
-      io,
-      flags,
-      outputs,
-      "secretAccessKey",
-      "encryptedSecretAccessKey",
-      "stack output has `accessKeyId` but neither `secretAccessKey` nor `encryptedSecretAccessKey`",
-    );
+    const secretAccessKey = await readSecretOutput(io, flags, outputs, {
+      plain: "secretAccessKey",
+      encrypted: "encryptedSecretAccessKey",
+      missing: "stack output has `accessKeyId` but neither `secretAccessKey` nor `encryptedSecretAccessKey`",
+    });
     const csv = leverageCredentialsCsv(accessKeyId, secretAccessKey);
     if (target === undefined) {
       io.stdout.write(csv);
@@ -72,12 +67,8 @@ export const leverageCredentials = cli(
   },
 );
 
-/*
- * The CSV mirrors binbashar/leverage credentials.py `_extract_credentials`: csv.DictReader, first
- * row's `Access key ID` and `Secret access key` checked with re.match against KEY_ID and
- * SECRET_KEY (anchored here). As its test fixture: header, one row, LF, no quoting, and no
- * byte-order mark (it would join the first header name: "Fields for keys not found").
- */
+// As binbashar/leverage credentials.py `_extract_credentials` reads it (csv.DictReader, re.match on KEY_ID and
+// SECRET_KEY, anchored here) and as its test fixture: header, one row, LF, no quoting, no byte-order mark.
 
 /** Checks the key ID against Leverage's format; the error names the field, never the value. */
 export function validateAccessKeyId(accessKeyId: string): void {
@@ -104,11 +95,7 @@ export function leverageCredentialsCsv(accessKeyId: string, secretAccessKey: str
   return `Access key ID,Secret access key\n${accessKeyId},${secretAccessKey}\n`;
 }
 
-/**
- * Refuses a target that exists and is not a regular file (a device such as /dev/null, a FIFO, a
- * symbolic link, a folder), or whose folder does not exist: renaming over it would replace it
- * with a file holding the key. `shown` is the path as the operator gave it.
- */
+/** Refuses a target that is not a regular file (renaming would replace a device, FIFO, link or folder) or has no folder. */
 async function assertSecretFileTarget(target: string, shown: string): Promise<void> {
   const stat = await fs.lstat(target).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return undefined;
@@ -124,17 +111,10 @@ async function assertSecretFileTarget(target: string, shown: string): Promise<vo
   }
 }
 
-/**
- * Writes `contents` to `target` with mode 0600, all or nothing: a new temporary file in the same
- * folder (0600 from its creation), flushed, then renamed over the target (atomic on one
- * filesystem). On any failure the temporary file is removed: no partial credentials file is left.
- */
+/** Mode 0600 from creation, all or nothing: a flushed temporary file renamed over the target, or removed. */
 async function writeSecretFileAtomically(target: string, shown: string, contents: string): Promise<void> {
-  await assertSecretFileTarget(target, shown);
-  const temporary = path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`,
-  );
+  const { dir, base } = path.parse(target);
+  const temporary = path.join(dir, `.${base}.${randomBytes(6).toString("hex")}.tmp`);
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(temporary, "wx", 0o600);

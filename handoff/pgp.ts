@@ -1,9 +1,6 @@
 /**
- * Decrypting the program's PGP-encrypted outputs (`encryptedPassword`, `encryptedSecretAccessKey`).
- *
- * The AWS provider (terraform-provider-aws iam encryption.go `encryptValue`, vault pgpkeys
- * `EncryptShares`) encrypts with go-crypto to the one public key, giving a BINARY OpenPGP message,
- * then base64 (StdEncoding). `pgpKeyFingerprint` is the primary key's fingerprint in lower-case hex.
+ * Decrypting `encryptedPassword` and `encryptedSecretAccessKey`. The AWS provider (iam encryption.go, vault
+ * pgpkeys `EncryptShares`) writes a BINARY OpenPGP message to the one public key, base64-encoded.
  */
 import * as openpgp from "openpgp";
 import { quote } from "../lib/text";
@@ -24,10 +21,7 @@ function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split("\n")[0];
 }
 
-/**
- * Reads the operator's private key: ASCII-armored, binary (gpg's default export), or base64 of
- * the binary form (the encoding the program's `pgpKey` config uses for the public key).
- */
+/** The operator's private key: armored, binary (gpg's default export) or base64 of binary (as `pgpKey`). */
 export async function readPrivateKeyFile(contents: Uint8Array, path: string): Promise<openpgp.PrivateKey> {
   const text = Buffer.from(contents).toString("latin1").trim();
   if (text.startsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----")) {

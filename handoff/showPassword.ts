@@ -39,14 +39,11 @@ export const showPassword = cli(
     const outputs = await readStackOutputs(io, flags);
     const signInUrl = passwordOnly ? "" : requireOutput(outputs, "consoleSignInUrl", PROGRAM_HINT);
     const userName = passwordOnly ? "" : requireOutput(outputs, "userName", PROGRAM_HINT);
-    const password = await readSecretOutput(
-      io,
-      flags,
-      outputs,
-      "consolePassword",
-      "encryptedPassword",
-      `stack output has neither \`consolePassword\` nor \`encryptedPassword\`; ${PROGRAM_HINT}`,
-    );
+    const password = await readSecretOutput(io, flags, outputs, {
+      plain: "consolePassword",
+      encrypted: "encryptedPassword",
+      missing: `stack output has neither \`consolePassword\` nor \`encryptedPassword\`; ${PROGRAM_HINT}`,
+    });
     // Stripping would hand over a password that does not work; an AWS console password is printable.
     if (stripControl(password) !== password) {
       throw new HandoffInputError(
