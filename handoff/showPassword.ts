@@ -3,12 +3,9 @@
  * terminal, decrypting `encryptedPassword` when the stack used a pgpKey.
  */
 import { stripControl } from "../lib/text";
-import { parseFlags, readSecretOutput, readStackOutputs, runCli, runMain, type CliIo } from "./cli";
+import { cli, readSecretOutput, readStackOutputs, requireOutput, runMain } from "./cli";
 import { HandoffInputError } from "./errors";
-import { PASSPHRASE_ENV } from "./prompt";
-import { OUTPUT, requireStringOutput } from "./stackOutputs";
 
-const TOOL = "show-password";
 const PROGRAM_HINT = "it is one of the program's outputs; run `pulumi up` first";
 
 export const SHOW_PASSWORD_USAGE = `Usage: pulumi stack output --json --show-secrets | npm run --silent show-password -- [options]
@@ -20,63 +17,50 @@ Options:
   --stack-output FILE  read the stack output JSON from FILE instead of standard input
   --private-key FILE   OpenPGP private key that decrypts encryptedPassword (when the stack has pgpKey),
                        e.g. <(gpg --export-secret-keys --armor FINGERPRINT); its passphrase comes from
-                       ${PASSPHRASE_ENV} or a prompt on the terminal
+                       PGP_PASSPHRASE or a prompt on the terminal
   --password-only      print only the password and a newline, also into a pipe
                        (for a password manager's CLI); without it the output must be a terminal
   -h, --help           show this help
 Exit status: 0 shown, 2 bad input.
 `;
 
-export async function showPassword(argv: string[], io: CliIo): Promise<number> {
-  return runCli(TOOL, io, async () => {
-    const { values } = parseFlags(argv, {
-      "stack-output": { type: "string" },
-      "private-key": { type: "string" },
-      "password-only": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    });
-    if (values.help) {
-      io.stdout.write(SHOW_PASSWORD_USAGE);
-      return;
-    }
-    const passwordOnly = values["password-only"] === true;
+export const showPassword = cli(
+  "show-password",
+  SHOW_PASSWORD_USAGE,
+  { "password-only": { type: "boolean" } },
+  async (flags, io) => {
+    const passwordOnly = flags["password-only"] === true;
     // Checked before anything is decrypted: a password must not land in a file or a CI log by accident.
     if (!passwordOnly && !io.stdout.isTTY) {
       throw new HandoffInputError(
         "refusing to print the console password into a pipe or file; run it in a terminal, or pass --password-only to pipe just the password",
       );
     }
-
-    const outputs = await readStackOutputs(io, values["stack-output"] as string | undefined);
-    const signInUrl = passwordOnly ? "" : requireStringOutput(outputs, OUTPUT.consoleSignInUrl, PROGRAM_HINT);
-    const userName = passwordOnly ? "" : requireStringOutput(outputs, OUTPUT.userName, PROGRAM_HINT);
-
-    const password = await readSecretOutput(
-      io,
-      outputs,
-      { plain: OUTPUT.consolePassword, encrypted: OUTPUT.encryptedPassword },
-      values["private-key"] as string | undefined,
-      `stack output has neither \`${OUTPUT.consolePassword}\` nor \`${OUTPUT.encryptedPassword}\`; ${PROGRAM_HINT}`,
-    );
+    const outputs = await readStackOutputs(io, flags);
+    const signInUrl = passwordOnly ? "" : requireOutput(outputs, "consoleSignInUrl", PROGRAM_HINT);
+    const userName = passwordOnly ? "" : requireOutput(outputs, "userName", PROGRAM_HINT);
+    const password = await readSecretOutput(io, flags, outputs, {
+      plain: "consolePassword",
+      encrypted: "encryptedPassword",
+      missing: `stack output has neither \`consolePassword\` nor \`encryptedPassword\`; ${PROGRAM_HINT}`,
+    });
     // Stripping would hand over a password that does not work; an AWS console password is printable.
     if (stripControl(password) !== password) {
       throw new HandoffInputError(
         "the console password holds control characters; expected the printable password AWS generates (is this the program's stack output?)",
       );
     }
-
     if (passwordOnly) {
       io.stdout.write(`${password}\n`);
       return;
     }
-    const resetRequired = outputs[OUTPUT.passwordResetRequired] === true;
     io.stdout.write(
       `Console sign-in URL: ${stripControl(signInUrl)}\n` +
         `User name:           ${stripControl(userName)}\n` +
         `Console password:    ${password}\n` +
-        (resetRequired ? "AWS asks for a new password at the first sign-in.\n" : ""),
+        (outputs.passwordResetRequired === true ? "AWS asks for a new password at the first sign-in.\n" : ""),
     );
-  });
-}
+  },
+);
 
 if (require.main === module) runMain(showPassword);

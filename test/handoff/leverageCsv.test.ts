@@ -5,7 +5,7 @@ import {
   leverageCredentialsCsv,
   validateAccessKeyId,
   validateSecretAccessKey,
-} from "../../handoff/leverageCsv";
+} from "../../handoff/leverageCredentials";
 
 describe("handoff/leverageCsv", () => {
   it("writes the exact bytes of Leverage's own test fixture (header, one row, LF, no quoting, no BOM)", () => {

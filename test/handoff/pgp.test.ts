@@ -9,7 +9,7 @@ import {
   readPrivateKeyFile,
   unlockPrivateKey,
 } from "../../handoff/pgp";
-import { askHidden } from "../../handoff/prompt";
+import { askHidden } from "../../handoff/cli";
 import { encryptLikeAwsProvider, generateThrowawayKey, type ThrowawayKey } from "./helpers";
 
 const isInputError = (pattern: RegExp) => (error: Error) =>
