@@ -10,7 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
-import { knownSecrets, noteSecrets } from "./engine";
+import { knownSecrets, noteSecrets, parseJson } from "./engine";
 import { CannotCheck, field, INTRINSIC, need, q, rec, str, strs } from "./values";
 import {
   IDENTITY_CENTER_CFN_PREFIXES,
@@ -105,8 +105,13 @@ const CLASSIC = new Map<string, (p: Record<string, unknown>) => FactBody[]>([
   [T.delegatedAdministrator, (p) => [{ f: "identityCenter", principals: p.servicePrincipal }]],
 ]);
 
-/** The facts of one resource. Throws CannotCheck when the whole resource cannot be read yet. */
-export function factsOf(s: Subject): Fact[] {
+/** The facts of one resource (only those of kind `only`, if given); CannotCheck when it cannot be read yet. */
+export function factsOf<K extends Fact["f"] = Fact["f"]>(s: Subject, only?: K): Extract<Fact, { f: K }>[] {
+  const all = allFactsOf(s);
+  return (only ? all.filter((f) => f.f === only) : all) as Extract<Fact, { f: K }>[];
+}
+
+function allFactsOf(s: Subject): Fact[] {
   const via = describe(s);
   const out: Fact[] = (CLASSIC.get(s.type)?.(s.props) ?? []).map((f) => ({ ...f, via }));
   const p = s.props;
@@ -231,15 +236,11 @@ const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
  */
 function parseDoc(v: unknown, yamlToo: boolean): unknown {
   if (typeof v !== "string") return rec(v);
-  let doc: unknown;
+  let doc = parseJson(v);
   try {
-    doc = JSON.parse(v);
+    if (doc === undefined && yamlToo) doc = yaml.load(v, { schema: CFN_SCHEMA, json: true });
   } catch {
-    try {
-      doc = yamlToo ? yaml.load(v, { schema: CFN_SCHEMA, json: true }) : undefined;
-    } catch {
-      doc = undefined;
-    }
+    // Neither JSON nor YAML: unreadable.
   }
   if (doc !== undefined && knownSecrets().includes(v))
     noteSecrets({ [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: doc });
