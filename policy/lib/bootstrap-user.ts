@@ -4,6 +4,9 @@
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import { DEFAULT_BOOTSTRAP_USER_NAME, IAM_USER_NAME_PATTERN, sameIamUserName } from "../../lib/naming";
+import { stackPolicy, type PolicyInfo } from "./define";
+import { factsOf, type Fact, type Subject } from "./iam";
+import { CannotCheck, str } from "./values";
 
 /** The `userName` knob shared by every policy about the bootstrap user. */
 export const userNameKnob: PolicyConfigSchema["properties"][string] = {
@@ -19,4 +22,44 @@ export interface UserNameConfig {
 
 export function isBootstrapUserName(candidate: unknown, userName: string): candidate is string {
   return typeof candidate === "string" && sameIamUserName(candidate, userName);
+}
+
+/**
+ * A stack policy: when the stack has a bootstrap user, some resource must hold a fact `has`
+ * accepts, else each bootstrap user is reported with `missing`. A resource that cannot be read yet
+ * may hold one: when no other does, it gets one advisory "cannot check `what`" instead.
+ */
+export function bootstrapUserMustHave(
+  info: PolicyInfo,
+  what: string,
+  has: (f: Fact, userName: string) => boolean,
+  missing: (userName: string) => string,
+) {
+  return stackPolicy<UserNameConfig>(
+    info,
+    { userName: userNameKnob },
+    (resources, { userName }, report, each) => {
+      const users: Subject[] = [];
+      each(resources, (s) => {
+        if (factsOf(s, "user").some((f) => isBootstrapUserName(str(f.name, "the user's name"), userName)))
+          users.push(s);
+      });
+      if (users.length === 0) return;
+      let pending: Subject | undefined;
+      for (const s of resources) {
+        try {
+          if (factsOf(s).some((f) => has(f, userName))) return;
+        } catch (e) {
+          if (!(e instanceof CannotCheck)) throw e;
+          pending ??= s;
+        }
+      }
+      if (pending) {
+        return each([pending], () => {
+          throw new CannotCheck(what, false);
+        });
+      }
+      for (const user of users) report(missing(userName), user);
+    },
+  );
 }

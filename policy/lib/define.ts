@@ -1,16 +1,14 @@
 /**
- * How every policy of this pack is put together, so each policy module holds only its rule:
- * metadata beside the code; its knobs validated with a strict JSON Schema (plus the shared
- * waiver knobs), a bad config being an error that stops the check; resources handed over as
- * plain data (./iam.ts Subject); a value that cannot be read yet judged per resource; and a
- * `report` that redacts secrets and applies waivers before anything reaches the engine.
+ * How every policy is put together, so each policy module holds only its rule: its knobs checked
+ * with a strict JSON Schema (plus the waiver knobs), resources handed over as plain data, a value
+ * that cannot be read yet judged per resource, and a `report` that redacts secrets and applies
+ * waivers before anything reaches the engine.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import type {
   EnforcementLevel,
   PolicyConfigSchema,
   ReportViolation,
-  ResourceValidationArgs,
   ResourceValidationPolicy,
   Severity,
   StackValidationPolicy,
@@ -22,7 +20,7 @@ import { CannotCheck } from "./values";
 import { findWaiver, todayUtc, waiverKnobs, waiverProblems, waiverTarget, type Waiver } from "./waivers";
 
 /** Where each policy's `url` points: its heading in the repository's docs/policies.md. */
-export const POLICY_DOCS = "docs/policies.md";
+const POLICY_DOCS = "docs/policies.md";
 
 export interface PolicyInfo {
   name: string;
@@ -31,16 +29,10 @@ export interface PolicyInfo {
   severity: Severity;
   remediationSteps: string;
 }
-
-export type Knobs = PolicyConfigSchema["properties"];
-
-interface BaseConfig {
-  waivers: Waiver[];
-  waiverMaxDays: number;
-}
-
+type Knobs = PolicyConfigSchema["properties"];
+type Config<C> = C & { waivers: Waiver[]; waiverMaxDays: number };
 /** Report a finding about `target` (default: the resource judged); `advisory` lowers its level. */
-export type Report = (message: string, target?: Subject, advisory?: boolean) => void;
+type Report = (message: string, target?: Subject, advisory?: boolean) => void;
 
 const ajv = new Ajv({
   useDefaults: true,
@@ -68,7 +60,7 @@ function problemsOf(name: string, data: unknown): string[] {
   const validate = validators.get(name);
   if (!validate) return [`unknown policy "${name}" (the pack has ${[...validators.keys()].join(", ")})`];
   if (!validate(data)) return (validate.errors ?? []).map((e) => `${name}: ${ajvError(e)}`);
-  const c = data as BaseConfig;
+  const c = data as Config<object>;
   return waiverProblems(c.waivers, c.waiverMaxDays, todayUtc()).map((p) => `${name}: ${p}`);
 }
 
@@ -77,31 +69,34 @@ export function configProblems(config: ReadonlyMap<string, unknown>): string[] {
   return [...config].flatMap(([name, knobs]) => problemsOf(name, structuredClone(knobs ?? {})));
 }
 
-function readConfig<C>(name: string, raw: unknown): C & BaseConfig {
-  const data = structuredClone(raw && typeof raw === "object" ? raw : {});
-  const problems = problemsOf(name, data);
-  if (problems.length > 0)
-    throw new PackInputError(`policy config is invalid: ${problems.join("; ")}. See ${POLICY_DOCS}#${name}.`);
-  return data as C & BaseConfig;
-}
-
-function register(info: PolicyInfo, knobs: Knobs) {
-  if (validators.has(info.name)) throw new Error(`two policies named ${info.name}`);
-  const properties = { ...knobs, ...waiverKnobs };
-  validators.set(info.name, ajv.compile({ type: "object", additionalProperties: false, properties }));
-  return { ...info, url: `${POLICY_DOCS}#${info.name}`, configSchema: { properties } };
-}
-
 // @pulumi/policy's proxy hands back its plain target for this key (node_modules/@pulumi/policy/proxy.js).
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- @internal module, no typings
 const TARGET = (require("@pulumi/policy/proxy") as { getSpecialProxyTarget: string }).getSpecialProxyTarget;
 const plain = (props: unknown): Record<string, unknown> =>
   ((props as Record<string, unknown> | undefined)?.[TARGET] ?? props ?? {}) as Record<string, unknown>;
 
+/**
+ * Registers a policy and returns its metadata and, for each run, its config (a bad one stops the
+ * run), the resources as plain data and `report`.
+ */
+function define<C>(info: PolicyInfo, knobs: Knobs) {
+  if (validators.has(info.name)) throw new Error(`two policies named ${info.name}`);
+  const properties = { ...knobs, ...waiverKnobs };
+  validators.set(info.name, ajv.compile({ type: "object", additionalProperties: false, properties }));
+  const meta = { ...info, url: `${POLICY_DOCS}#${info.name}`, configSchema: { properties } };
+  const start = (args: { getConfig(): unknown }, reportViolation: ReportViolation) => {
+    const raw = args.getConfig();
+    const config = structuredClone(raw && typeof raw === "object" ? raw : {}) as Config<C>;
+    const problems = problemsOf(info.name, config);
+    if (problems.length > 0)
+      throw new PackInputError(`policy config is invalid: ${problems.join("; ")}. See ${meta.url}.`);
+    return { config, report: makeReport(info, config.waivers, reportViolation) };
+  };
+  return { meta, start };
+}
+
 /** A resource as the engine sent it, as plain data. */
-export function subjectOf(
-  r: Pick<ResourceValidationArgs, "type" | "name" | "urn" | "props" | "provider">,
-): Subject {
+function subjectOf(r: Omit<Subject, "provider"> & { provider?: { type: string; props: unknown } }): Subject {
   const s: Subject = { type: r.type, name: r.name, urn: r.urn, props: plain(r.props) };
   if (r.provider) s.provider = { type: r.provider.type, props: plain(r.provider.props) };
   return s;
@@ -113,53 +108,43 @@ export function subjectOf(
  */
 type ReportObject = (v: { message: string; urn?: string; enforcementLevel: EnforcementLevel }) => void;
 
-function makeReport(info: PolicyInfo, config: BaseConfig, reportViolation: ReportViolation) {
+function makeReport(info: PolicyInfo, waivers: Waiver[], reportViolation: ReportViolation): Report {
   const today = todayUtc();
-  return (message: string, target?: Subject, advisory = false) => {
-    const text = safeLine(message, knownSecrets());
-    const verdict = target ? findWaiver(config.waivers, target, today) : { kind: "none" as const };
+  const safe = (text: string) => safeLine(text, knownSecrets());
+  return (message, target, advisory = false) => {
+    const text = safe(message);
+    const verdict = target ? findWaiver(waivers, target, today) : { kind: "none" as const };
     if (advisory || verdict.kind === "waived") {
-      const why =
-        verdict.kind === "waived"
-          ? `WAIVED until ${verdict.waiver.expires} (${verdict.waiver.reason}): `
-          : "";
-      const line = safeLine(`${info.description}\n${why}${text}`, knownSecrets());
+      const w = verdict.kind === "waived" ? verdict.waiver : undefined;
+      const why = w ? `WAIVED until ${w.expires} (${w.reason}): ` : "";
       (reportViolation as unknown as ReportObject)({
-        message: line,
+        message: safe(`${info.description}\n${why}${text}`),
         urn: target?.urn,
         enforcementLevel: "advisory",
       });
     } else if (verdict.kind === "expired") {
       const w = verdict.waiver;
       const note = `The waiver for "${waiverTarget(w)}" expired on ${w.expires} (its reason was: ${w.reason}); fix the finding or renew the waiver. `;
-      reportViolation(safeLine(note, knownSecrets()) + text, target?.urn);
+      reportViolation(safe(note) + text, target?.urn);
     } else {
       reportViolation(text, target?.urn);
     }
   };
 }
 
-type Judge = ReturnType<typeof makeReport>;
-
 /** Runs `body` for one resource; a value it cannot read yet becomes that resource's finding. */
-function judge(s: Subject, report: Judge, body: () => void, stack = false) {
+function judge(s: Subject, report: Report, body: () => void, stack = false) {
   try {
     body();
   } catch (e) {
     if (!(e instanceof CannotCheck)) throw e;
-    if (e.intrinsic) {
+    if (!e.intrinsic) {
+      const later = `cannot check ${e.what} during preview (not known yet); it is checked again when the update runs.`;
+      report(`${describe(s)}: ${later}`, s, true);
+    } else if (!stack) {
       // The resource policies reject an intrinsic where they need a literal; a stack policy only skips it.
-      if (stack) return;
-      report(
-        `${describe(s)}: cannot check ${e.what}: it is a CloudFormation intrinsic function, which the pack cannot resolve; write the value literally.`,
-        s,
-      );
-    } else {
-      report(
-        `${describe(s)}: cannot check ${e.what} during preview (not known yet); it is checked again when the update runs.`,
-        s,
-        true,
-      );
+      const why = `it is a CloudFormation intrinsic function, which the pack cannot resolve; write the value literally.`;
+      report(`${describe(s)}: cannot check ${e.what}: ${why}`, s);
     }
   }
 }
@@ -168,18 +153,20 @@ function judge(s: Subject, report: Judge, body: () => void, stack = false) {
 export function resourcePolicy<C = object>(
   info: PolicyInfo,
   knobs: Knobs,
-  check: (s: Subject, config: C & BaseConfig, report: Report) => void,
+  check: (s: Subject, config: Config<C>, report: Report) => void,
 ): ResourceValidationPolicy {
+  const { meta, start } = define<C>(info, knobs);
   return {
-    ...register(info, knobs),
+    ...meta,
     validateResource: (args, reportViolation) => {
-      const config = readConfig<C>(info.name, args.getConfig());
-      const report = makeReport(info, config, reportViolation);
+      const { config, report } = start(args, reportViolation);
       const s = subjectOf(args);
       judge(s, report, () => check(s, config, (m, t = s, advisory) => report(m, t, advisory)));
     },
   };
 }
+
+type Each = (resources: Subject[], body: (s: Subject) => void) => void;
 
 /**
  * A policy judged on the whole stack, after every step: it only detects. `each` judges one
@@ -188,20 +175,14 @@ export function resourcePolicy<C = object>(
 export function stackPolicy<C = object>(
   info: PolicyInfo,
   knobs: Knobs,
-  check: (
-    resources: Subject[],
-    config: C & BaseConfig,
-    report: (message: string, target: Subject) => void,
-    each: (resources: Subject[], body: (s: Subject) => void) => void,
-  ) => void,
+  check: (resources: Subject[], config: Config<C>, report: Report, each: Each) => void,
 ): StackValidationPolicy {
+  const { meta, start } = define<C>(info, knobs);
   return {
-    ...register(info, knobs),
+    ...meta,
     validateStack: (args, reportViolation) => {
-      const config = readConfig<C>(info.name, args.getConfig());
-      const report = makeReport(info, config, reportViolation);
-      const resources = args.resources.map(subjectOf);
-      check(resources, config, report, (list, body) => {
+      const { config, report } = start(args, reportViolation);
+      check(args.resources.map(subjectOf), config, report, (list, body) => {
         for (const s of list) judge(s, report, () => body(s), true);
       });
     },

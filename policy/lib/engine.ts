@@ -1,20 +1,14 @@
 /**
- * Where the pack meets the engine, around @pulumi/policy's own gRPC handlers
- * (node_modules/@pulumi/policy/server.js). @pulumi/policy 1.21 leaves four gaps, closed here:
+ * Where the pack meets the engine, around @pulumi/policy 1.21's gRPC handlers
+ * (node_modules/@pulumi/policy/server.js), closing four gaps they leave:
  *
- * - ConfigureStack: it keeps only the stack tags. The stack config and the list of secret config
- *   keys the engine sends (pulumi/pulumi pkg/resource/plugin/analyzer_plugin.go, NewPolicyAnalyzer)
- *   are set here into @pulumi/pulumi's config store, so `pulumi.Config` works in the pack and
- *   values of secret keys are redacted from every message.
- * - Configure: it accepts any policy name and any knob. Here an unknown policy name, an unknown
- *   knob or a bad value is an INVALID_ARGUMENT error naming the key, which stops the engine.
- * - Analyze / AnalyzeStack: it unwraps secrets before the policies see them, so the pack notes
- *   every secret (value, `ciphertext` and `plaintext` forms) from the raw request first; a
- *   malformed special value (secret, asset or archive of the wrong shape, an unknown signature)
- *   is a clear error at once; an export's `plaintext` secret becomes a value-form secret and a
- *   `ciphertext` one an unknown value (it cannot be judged).
- * - Errors: its handlers send `e.stack` to the engine. Here an error is one line, redacted and
- *   stripped of control characters, and a handler that throws is answered, never left hanging.
+ * - ConfigureStack keeps only the stack tags: the stack config and its secret keys are set here
+ *   into @pulumi/pulumi's config store, so `pulumi.Config` works and secret values are redacted.
+ * - Configure accepts any policy or knob: here a bad config is INVALID_ARGUMENT, stopping the engine.
+ * - Analyze(Stack) unwraps secrets before the policies see them: the pack notes every secret form
+ *   from the raw request first, refuses a malformed special value, and turns an export's
+ *   `plaintext` secret into a value-form one and a `ciphertext` one into an unknown.
+ * - Errors carry `e.stack`: here an error is one redacted line, and a throwing handler still answers.
  */
 import * as path from "node:path";
 import type * as grpcTypes from "@grpc/grpc-js";
@@ -25,31 +19,28 @@ import { safeLine, secretStrings } from "../../lib/text";
 /** An input the pack refuses: sent to the engine as INVALID_ARGUMENT with this message. */
 export class PackInputError extends Error {}
 
+/** `text` parsed as JSON, or `fallback` when it is not JSON. */
+export function parseJson(text: string, fallback?: unknown): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return fallback;
+  }
+}
+
 const secrets = new Set<string>();
 
 /** Remembers the secret strings inside `value` (any of the three secret forms). */
-export function noteSecrets(value: unknown): void {
-  for (const s of secretStrings(value)) secrets.add(s);
-}
-
+export const noteSecrets = (value: unknown) => secretStrings(value).forEach((s) => secrets.add(s));
 /** Forgets the secrets seen (tests: one engine run per test). */
-export function forgetSecrets(): void {
-  secrets.clear();
-}
+export const forgetSecrets = () => secrets.clear();
 
 /** Every secret seen so far: from resource properties, and the values of secret stack config keys. */
 export function knownSecrets(): string[] {
   const out = [...secrets];
   const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
-  for (const [k, v] of Object.entries(pulumi.runtime.allConfig())) {
-    if (!isSecret?.(k)) continue;
-    out.push(v);
-    try {
-      out.push(...secretStrings(JSON.parse(v), true));
-    } catch {
-      // Not JSON: the text itself, already added.
-    }
-  }
+  for (const [k, v] of Object.entries(pulumi.runtime.allConfig()))
+    if (isSecret?.(k)) out.push(v, ...secretStrings(parseJson(v), true));
   return out;
 }
 
@@ -68,24 +59,15 @@ export function configureStack(req: {
 }) {
   if (req.project) project = req.project;
   const config = req.config && Object.keys(req.config).length > 0 ? req.config : pulumi.runtime.allConfig();
-  let keys: string[] = [];
-  try {
-    const env: unknown = JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS || "[]");
-    if (Array.isArray(env)) keys = env.filter((k) => typeof k === "string");
-  } catch {
-    // Not JSON: no secret keys from the environment.
-  }
+  const env = parseJson(process.env.PULUMI_CONFIG_SECRET_KEYS || "[]");
+  const keys = Array.isArray(env) ? env.filter((k) => typeof k === "string") : [];
   pulumi.runtime.setAllConfig(config, [...new Set([...keys, ...(req.secretKeys ?? [])])]);
 }
 
 /** Every policy's config as last sent by Configure (for the stale-waiver check). */
 let policyConfigs: ReadonlyMap<string, Record<string, unknown>> = new Map();
-export function setPolicyConfigs(configs: ReadonlyMap<string, Record<string, unknown>>): void {
-  policyConfigs = configs;
-}
-export function getPolicyConfigs(): ReadonlyMap<string, Record<string, unknown>> {
-  return policyConfigs;
-}
+export const setPolicyConfigs = (configs: typeof policyConfigs) => void (policyConfigs = configs);
+export const getPolicyConfigs = () => policyConfigs;
 
 const SIG = pulumi.runtime.specialSigKey;
 const ASSET: string = pulumi.runtime.specialAssetSig;
@@ -118,26 +100,20 @@ export function prepareProps(props: unknown, where: string): { props: unknown; c
       if ("value" in o && o.value !== undefined) return { [SIG]: sig, value: walk(o.value, at, depth + 1) };
       changed = true;
       if (isStr("plaintext")) {
-        let value: unknown = o.plaintext;
-        try {
-          value = JSON.parse(o.plaintext as string);
-        } catch {
-          // Plain text: the value itself.
-        }
+        const value = parseJson(o.plaintext as string, o.plaintext);
         return { [SIG]: sig, value: walk(value, at, depth + 1) };
       }
       if (isStr("ciphertext")) return { [SIG]: sig, value: pulumi.runtime.unknownValue };
       return bad(at, "secret (no value, plaintext or ciphertext)");
     }
     if (sig === ASSET) {
-      const forms = ["path", "text", "uri"].filter(isStr);
-      if (forms.length !== 1) bad(at, "asset (needs one string path, text or uri)");
+      if (["path", "text", "uri"].filter(isStr).length !== 1)
+        bad(at, "asset (needs one string path, text or uri)");
       return o;
     }
     if (sig === ARCHIVE) {
-      const assets = o.assets;
-      if (assets !== null && typeof assets === "object" && !Array.isArray(assets)) {
-        for (const [k, a] of Object.entries(assets)) {
+      if (o.assets !== null && typeof o.assets === "object" && !Array.isArray(o.assets)) {
+        for (const [k, a] of Object.entries(o.assets)) {
           const s = (a as Record<string, unknown> | null)?.[SIG];
           if (s !== ASSET && s !== ARCHIVE)
             bad(`${at}.assets.${k}`, "archive member (not an asset or archive)");
@@ -180,17 +156,15 @@ export function errorLine(e: unknown): string {
   return line.length > 1000 ? `${line.slice(0, 997)}...` : line;
 }
 
+type Validate = (config: Map<string, Record<string, unknown>>) => string[];
 type Callback = (err: unknown, resp?: unknown) => void;
 type Handler = (call: { request: unknown }, callback: Callback) => unknown;
 
-/**
- * Wraps @pulumi/policy's Analyzer handlers. `validateConfig` returns the problems of one
- * Configure request's config (policy name to knobs), empty when it is good.
- */
+/** Wraps @pulumi/policy's Analyzer handlers; `validateConfig` lists the problems of a Configure request's config. */
 export function wrapAnalyzer(
   impl: Record<string, Handler>,
   status: typeof grpcTypes.status,
-  validateConfig: (config: Map<string, Record<string, unknown>>) => string[],
+  validateConfig: Validate,
 ): Record<string, Handler> {
   const guarded =
     (before: (req: never) => void, original: Handler | undefined): Handler =>
@@ -211,9 +185,7 @@ export function wrapAnalyzer(
         once(e);
       }
     };
-  type ConfigReq = {
-    getPolicyconfigMap(): Map<string, { getProperties(): Struct | undefined }>;
-  };
+  type ConfigReq = { getPolicyconfigMap(): Map<string, { getProperties(): Struct | undefined }> };
   type StackReq = {
     getProject(): string;
     getConfigMap(): Map<string, string>;
@@ -223,9 +195,8 @@ export function wrapAnalyzer(
     ...impl,
     configure: guarded((req: ConfigReq) => {
       const config = new Map<string, Record<string, unknown>>();
-      for (const [k, v] of req.getPolicyconfigMap().entries()) {
-        config.set(k, (v.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>);
-      }
+      for (const [k, v] of req.getPolicyconfigMap().entries())
+        config.set(k, v.getProperties()?.toJavaScript() ?? {});
       const problems = validateConfig(config);
       if (problems.length > 0)
         throw new PackInputError(`policy pack config is invalid: ${problems.join("; ")}`);
@@ -245,13 +216,8 @@ export function wrapAnalyzer(
   };
 }
 
-/**
- * Makes every gRPC server @pulumi/policy creates serve the wrapped handlers. Call before
- * `new PolicyPack(...)`; @pulumi/policy resolves its own copy of @grpc/grpc-js.
- */
-export function hookAnalyzerService(
-  validateConfig: (config: Map<string, Record<string, unknown>>) => string[],
-) {
+/** Makes every gRPC server @pulumi/policy creates (with its own copy of @grpc/grpc-js) serve the wrapped handlers. */
+export function hookAnalyzerService(validateConfig: Validate) {
   const from = path.dirname(require.resolve("@pulumi/policy"));
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the copy @pulumi/policy uses
   const grpc = require(require.resolve("@grpc/grpc-js", { paths: [from] })) as typeof grpcTypes;

@@ -1,10 +1,8 @@
 /**
- * One reading of every door into IAM: each resource, whatever its provider, becomes a list of
- * facts (a credential issued, permissions granted, a group joined, Identity Center turned on),
- * and the policies judge facts, never resource types. Classic `aws` resources are read by type;
- * aws-native resources, Cloud Control resources (`typeName` + `desiredState` JSON) and the
- * resources of CloudFormation templates (`templateBody`, JSON or YAML) all take the
- * CloudFormation shape, read by one function (`cfnFacts`).
+ * Every door into IAM read once: each resource, whatever its provider, becomes facts (a credential
+ * issued, permissions granted, a group joined, Identity Center turned on), and policies judge
+ * facts, never resource types. aws-native resources, Cloud Control resources and the resources of
+ * CloudFormation templates all take the CloudFormation shape, read by `cfnFacts`.
  *
  * Facts hold raw property values: a rule reads what it needs through ./values.ts `need`/`str`,
  * so an unknown or a CloudFormation intrinsic stops only the rule that needs that value.
@@ -12,7 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
-import { knownSecrets, noteSecrets } from "./engine";
+import { knownSecrets, noteSecrets, parseJson } from "./engine";
 import { CannotCheck, field, INTRINSIC, need, q, rec, str, strs } from "./values";
 import {
   IDENTITY_CENTER_CFN_PREFIXES,
@@ -30,8 +28,8 @@ export interface Subject {
   provider?: { type: string; props: Record<string, unknown> };
 }
 
-export type PrincipalKind = "user" | "group" | "role";
-export type CredentialKind =
+type PrincipalKind = "user" | "group" | "role";
+type CredentialKind =
   | "console login profile"
   | "access key"
   | "service-specific credential"
@@ -60,147 +58,99 @@ export function describe(s: { type: string; name: string }): string {
   return `${s.type.split(":").pop() || s.type} ${q(s.name)}`;
 }
 
-/** The facts of one resource. Throws CannotCheck when the whole resource cannot be read yet. */
-export function factsOf(s: Subject): Fact[] {
-  const out: Fact[] = [];
+const PRINCIPALS = ["user", "group", "role"] as const;
+function cred(kind: CredentialKind, user: unknown, pgpKey?: unknown): FactBody {
+  return { f: "credential", kind, user, pgpKey };
+}
+function grant(to: PrincipalKind, names: unknown, arns?: unknown, docs?: unknown): FactBody {
+  return { f: "grant", to, names, arns, docs };
+}
+/** The documents of a list of inline policies (each `{ [key]: document }`). */
+const docsOf = (list: unknown, key: string) => (Array.isArray(list) ? list.map((x) => field(x, key)) : list);
+
+/** The classic `aws` resources, by type. */
+const CLASSIC = new Map<string, (p: Record<string, unknown>) => FactBody[]>([
+  [T.user, (p) => [{ f: "user", name: p.name, tags: p.tags, boundary: p.permissionsBoundary }]],
+  [T.loginProfile, (p) => [cred("console login profile", p.user, p.pgpKey)]],
+  [T.accessKey, (p) => [cred("access key", p.user, p.pgpKey)]],
+  [T.serviceSpecificCredential, (p) => [cred("service-specific credential", p.userName)]],
+  [T.sshKey, (p) => [cred("SSH public key", p.username)]],
+  [T.signingCertificate, (p) => [cred("signing certificate", p.userName)]],
+  [T.userGroupMembership, (p) => [{ f: "member", users: p.user, groups: p.groups }]],
+  [T.groupMembership, (p) => [{ f: "member", users: p.users, groups: p.group }]],
+  [T.userPolicyAttachment, (p) => [grant("user", p.user, p.policyArn)]],
+  [T.groupPolicyAttachment, (p) => [grant("group", p.group, p.policyArn)]],
+  [T.rolePolicyAttachment, (p) => [grant("role", p.role, p.policyArn)]],
+  [
+    T.policyAttachment,
+    (p) => PRINCIPALS.filter((to) => p[`${to}s`] != null).map((to) => grant(to, p[`${to}s`], p.policyArn)),
+  ],
+  [
+    T.userPolicyAttachmentsExclusive,
+    (p) => [
+      grant("user", p.userName, p.policyArns),
+      { f: "exclusive", user: p.userName, arns: p.policyArns },
+    ],
+  ],
+  [T.groupPolicyAttachmentsExclusive, (p) => [grant("group", p.groupName, p.policyArns)]],
+  [T.rolePolicyAttachmentsExclusive, (p) => [grant("role", p.roleName, p.policyArns)]],
+  [T.userPolicy, (p) => [grant("user", p.user, undefined, [p.policy])]],
+  [T.groupPolicy, (p) => [grant("group", p.group, undefined, [p.policy])]],
+  [T.rolePolicy, (p) => [grant("role", p.role, undefined, [p.policy])]],
+  [T.userPoliciesExclusive, (p) => [{ f: "inlineNames", user: p.userName, names: p.policyNames }]],
+  [T.role, (p) => [grant("role", p.name, p.managedPolicyArns, docsOf(p.inlinePolicies, "policy"))]],
+  [T.policy, (p) => [{ f: "adminDoc", doc: p.policy }]],
+  [T.accountAlias, (p) => [{ f: "alias", alias: p.accountAlias }]],
+  [T.organization, (p) => [{ f: "identityCenter", principals: p.awsServiceAccessPrincipals }]],
+  [T.delegatedAdministrator, (p) => [{ f: "identityCenter", principals: p.servicePrincipal }]],
+]);
+
+/** The facts of one resource (only those of kind `only`, if given); CannotCheck when it cannot be read yet. */
+export function factsOf<K extends Fact["f"] = Fact["f"]>(s: Subject, only?: K): Extract<Fact, { f: K }>[] {
+  const all = allFactsOf(s);
+  return (only ? all.filter((f) => f.f === only) : all) as Extract<Fact, { f: K }>[];
+}
+
+function allFactsOf(s: Subject): Fact[] {
   const via = describe(s);
-  const add = (f: FactBody) => out.push({ ...f, via });
+  const out: Fact[] = (CLASSIC.get(s.type)?.(s.props) ?? []).map((f) => ({ ...f, via }));
   const p = s.props;
-  switch (s.type) {
-    case T.user:
-      add({ f: "user", name: p.name, tags: p.tags, boundary: p.permissionsBoundary });
-      break;
-    case T.loginProfile:
-      add({ f: "credential", kind: "console login profile", user: p.user, pgpKey: p.pgpKey });
-      break;
-    case T.accessKey:
-      add({ f: "credential", kind: "access key", user: p.user, pgpKey: p.pgpKey });
-      break;
-    case T.serviceSpecificCredential:
-      add({ f: "credential", kind: "service-specific credential", user: p.userName });
-      break;
-    case T.sshKey:
-      add({ f: "credential", kind: "SSH public key", user: p.username });
-      break;
-    case T.signingCertificate:
-      add({ f: "credential", kind: "signing certificate", user: p.userName });
-      break;
-    case T.userGroupMembership:
-      add({ f: "member", users: p.user, groups: p.groups });
-      break;
-    case T.groupMembership:
-      add({ f: "member", users: p.users, groups: p.group });
-      break;
-    case T.userPolicyAttachment:
-      add({ f: "grant", to: "user", names: p.user, arns: p.policyArn });
-      break;
-    case T.groupPolicyAttachment:
-      add({ f: "grant", to: "group", names: p.group, arns: p.policyArn });
-      break;
-    case T.rolePolicyAttachment:
-      add({ f: "grant", to: "role", names: p.role, arns: p.policyArn });
-      break;
-    case T.policyAttachment:
-      for (const to of ["user", "group", "role"] as const) {
-        const names = p[`${to}s`];
-        if (names !== undefined && names !== null) add({ f: "grant", to, names, arns: p.policyArn });
-      }
-      break;
-    case T.userPolicyAttachmentsExclusive:
-      add({ f: "grant", to: "user", names: p.userName, arns: p.policyArns });
-      add({ f: "exclusive", user: p.userName, arns: p.policyArns });
-      break;
-    case T.groupPolicyAttachmentsExclusive:
-      add({ f: "grant", to: "group", names: p.groupName, arns: p.policyArns });
-      break;
-    case T.rolePolicyAttachmentsExclusive:
-      add({ f: "grant", to: "role", names: p.roleName, arns: p.policyArns });
-      break;
-    case T.userPolicy:
-      add({ f: "grant", to: "user", names: p.user, docs: [p.policy] });
-      break;
-    case T.groupPolicy:
-      add({ f: "grant", to: "group", names: p.group, docs: [p.policy] });
-      break;
-    case T.rolePolicy:
-      add({ f: "grant", to: "role", names: p.role, docs: [p.policy] });
-      break;
-    case T.userPoliciesExclusive:
-      add({ f: "inlineNames", user: p.userName, names: p.policyNames });
-      break;
-    case T.role: {
-      const inline = p.inlinePolicies;
-      const docs = Array.isArray(inline) ? inline.map((x) => field(x, "policy")) : inline;
-      add({ f: "grant", to: "role", names: p.name, arns: p.managedPolicyArns, docs });
-      break;
-    }
-    case T.policy:
-      add({ f: "adminDoc", doc: p.policy });
-      break;
-    case T.accountAlias:
-      add({ f: "alias", alias: p.accountAlias });
-      break;
-    case T.organization:
-      add({ f: "identityCenter", principals: p.awsServiceAccessPrincipals });
-      break;
-    case T.delegatedAdministrator:
-      add({ f: "identityCenter", principals: p.servicePrincipal });
-      break;
-    case T.cloudControl: {
-      const typeName = str(need(p.typeName, "typeName"), "typeName") ?? "";
-      const state = need(p.desiredState, "desiredState");
-      const parsed = parseDoc(state, false);
-      if (parsed === undefined)
-        add({ f: "uninspectable", why: "its desiredState is not JSON", advisory: false });
-      else
-        cfnFacts(typeName, templateValue(parsed, new Map()), `${via} (Cloud Control ${q(typeName)})`, out, 0);
-      break;
-    }
-    case T.cfnStack:
-    case T.cfnStackSet:
-    case T.nativeCfnStack:
-      stackFacts(p.templateBody, p.templateUrl ?? p.templateURL, via, out, 0);
-      break;
-    default: {
-      const m = /^aws-native:([^:]+):(.+)$/.exec(s.type);
-      if (m) cfnFacts(`AWS::${m[1]}::${m[2]}`, p, via, out, 0);
-      else if (IDENTITY_CENTER_TYPE_PREFIXES.some((x) => s.type.startsWith(x))) add({ f: "identityCenter" });
-    }
+  if (s.type === T.cloudControl) {
+    const typeName = str(need(p.typeName, "typeName"), "typeName") ?? "";
+    const parsed = parseDoc(need(p.desiredState, "desiredState"), false);
+    if (parsed === undefined)
+      out.push({ f: "uninspectable", why: "its desiredState is not JSON", advisory: false, via });
+    else
+      cfnFacts(typeName, templateValue(parsed, new Map()), `${via} (Cloud Control ${q(typeName)})`, out, 0);
+  } else if (s.type === T.cfnStack || s.type === T.cfnStackSet || s.type === T.nativeCfnStack) {
+    stackFacts(p.templateBody, p.templateUrl ?? p.templateURL, via, out, 0);
+  } else if (!CLASSIC.has(s.type)) {
+    const m = /^aws-native:([^:]+):(.+)$/.exec(s.type);
+    if (m) cfnFacts(`AWS::${m[1]}::${m[2]}`, p, via, out, 0);
+    else if (IDENTITY_CENTER_TYPE_PREFIXES.some((x) => s.type.startsWith(x)))
+      out.push({ f: "identityCenter", via });
   }
   return out;
 }
 
 /** The resources of a CloudFormation template (body given as text or as an object). */
-function stackFacts(body: unknown, url: unknown, via: string, out: Fact[], depth: number) {
+function stackFacts(body: unknown, url: unknown, via: string, out: Fact[], depth: number): void {
   need(body, "templateBody");
+  const uninspectable = (why: string, advisory: boolean) =>
+    void out.push({ f: "uninspectable", why, advisory, via });
   if (body === undefined || body === null || body === "") {
-    const why = url
-      ? `its template is read from templateUrl ${q(url)}, which the pack cannot fetch`
-      : "it has no template";
-    out.push({ f: "uninspectable", why, advisory: true, via });
-    return;
+    const fetch = `its template is read from templateUrl ${q(url)}, which the pack cannot fetch`;
+    return uninspectable(url ? fetch : "it has no template", true);
   }
   const template = rec(parseDoc(body, true));
   const resources = rec(template?.Resources);
-  if (!template || (template.Resources !== undefined && !resources)) {
-    out.push({
-      f: "uninspectable",
-      why: "its templateBody is not a JSON or YAML template",
-      advisory: false,
-      via,
-    });
-    return;
-  }
+  if (!template || (template.Resources !== undefined && !resources))
+    return uninspectable("its templateBody is not a JSON or YAML template", false);
   // `Ref` to an IAM user, group or role of the same template is that principal's literal name.
   const names = new Map<string, unknown>();
   for (const [id, r] of Object.entries(resources ?? {})) {
-    const key = cfnKey(field(r, "type"));
-    const prop = {
-      "aws::iam::user": "UserName",
-      "aws::iam::group": "GroupName",
-      "aws::iam::role": "RoleName",
-    }[key];
-    const value = prop ? field(field(r, "properties"), prop) : undefined;
+    const m = /^aws::iam::(user|group|role)$/.exec(cfnKey(field(r, "type")));
+    const value = m && field(field(r, "properties"), `${m[1][0].toUpperCase()}${m[1].slice(1)}Name`);
     if (typeof value === "string") names.set(id, value);
   }
   for (const [id, r] of Object.entries(resources ?? {})) {
@@ -212,63 +162,36 @@ function stackFacts(body: unknown, url: unknown, via: string, out: Fact[], depth
 }
 
 /** CloudFormation-shaped resources: templates, Cloud Control and aws-native (camelCase keys). */
-function cfnFacts(type: string, p: unknown, via: string, out: Fact[], depth: number) {
-  const add = (f: FactBody) => out.push({ ...f, via });
+function cfnFacts(type: string, p: unknown, via: string, out: Fact[], depth: number): void {
+  const add = (f: FactBody) => void out.push({ ...f, via });
   const get = (k: string) => field(p, k);
   const key = cfnKey(type);
-  const docsOf = (policies: unknown) =>
-    Array.isArray(policies) ? policies.map((x) => field(x, "policyDocument")) : policies;
-  const principals = { user: "userName", group: "groupName", role: "roleName" } as const;
   if (IDENTITY_CENTER_CFN_PREFIXES.some((x) => key.startsWith(x.toLowerCase())))
     return add({ f: "identityCenter" });
+  const principal = /^aws::iam::(user|group|role)(policy)?$/.exec(key);
+  if (principal) {
+    const to = principal[1] as PrincipalKind;
+    const names = get(`${to}Name`);
+    if (principal[2]) return add(grant(to, names, undefined, [get("policyDocument")]));
+    if (to === "user")
+      add({ f: "user", name: names, tags: get("tags"), boundary: get("permissionsBoundary") });
+    add(grant(to, names, get("managedPolicyArns"), docsOf(get("policies"), "policyDocument")));
+    if (to !== "user") return;
+    add({ f: "member", users: names, groups: get("groups") });
+    if (get("loginProfile") !== undefined) add(cred("console login profile", names));
+    return;
+  }
   switch (key) {
-    case "aws::iam::user":
-      add({ f: "user", name: get("userName"), tags: get("tags"), boundary: get("permissionsBoundary") });
-      add({
-        f: "grant",
-        to: "user",
-        names: get("userName"),
-        arns: get("managedPolicyArns"),
-        docs: docsOf(get("policies")),
-      });
-      add({ f: "member", users: get("userName"), groups: get("groups") });
-      if (get("loginProfile") !== undefined)
-        add({ f: "credential", kind: "console login profile", user: get("userName") });
-      return;
-    case "aws::iam::group":
-    case "aws::iam::role": {
-      const to = key.endsWith("group") ? "group" : "role";
-      add({
-        f: "grant",
-        to,
-        names: get(principals[to]),
-        arns: get("managedPolicyArns"),
-        docs: docsOf(get("policies")),
-      });
-      return;
-    }
     case "aws::iam::managedpolicy":
     case "aws::iam::policy": {
       const doc = get("policyDocument");
-      let attached = false;
-      for (const to of ["user", "group", "role"] as const) {
-        const names = get(`${to}s`);
-        if (names === undefined || names === null) continue;
-        attached = true;
-        add({ f: "grant", to, names, docs: [doc] });
-      }
-      if (!attached) add({ f: "adminDoc", doc });
-      return;
-    }
-    case "aws::iam::userpolicy":
-    case "aws::iam::grouppolicy":
-    case "aws::iam::rolepolicy": {
-      const to = key.slice("aws::iam::".length, -"policy".length) as PrincipalKind;
-      add({ f: "grant", to, names: get(principals[to]), docs: [get("policyDocument")] });
+      const to = PRINCIPALS.filter((k) => get(`${k}s`) != null);
+      for (const k of to) add(grant(k, get(`${k}s`), undefined, [doc]));
+      if (to.length === 0) add({ f: "adminDoc", doc });
       return;
     }
     case "aws::iam::accesskey":
-      return add({ f: "credential", kind: "access key", user: get("userName") });
+      return add(cred("access key", get("userName")));
     case "aws::iam::usertogroupaddition":
       return add({ f: "member", users: get("users"), groups: get("groupName") });
     case "aws::cloudformation::stack":
@@ -296,38 +219,13 @@ function templateValue(v: unknown, names: ReadonlyMap<string, unknown>): unknown
 }
 
 // CloudFormation's YAML short forms (!Ref, !Sub, ...): each becomes its long JSON form.
-const INTRINSICS = [
-  "Ref",
-  "Condition",
-  ...[
-    "Base64",
-    "Cidr",
-    "FindInMap",
-    "GetAtt",
-    "GetAZs",
-    "ImportValue",
-    "Join",
-    "Select",
-    "Split",
-    "Sub",
-    "Transform",
-    "If",
-    "Equals",
-    "Not",
-    "And",
-    "Or",
-    "Length",
-    "ToJsonString",
-  ].map((n) => `Fn::${n}`),
-];
+const INTRINSICS = `Ref Condition Fn::Base64 Fn::Cidr Fn::FindInMap Fn::GetAtt Fn::GetAZs Fn::ImportValue Fn::Join
+  Fn::Select Fn::Split Fn::Sub Fn::Transform Fn::If Fn::Equals Fn::Not Fn::And Fn::Or Fn::Length Fn::ToJsonString`;
 const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
-  INTRINSICS.flatMap((name) =>
+  INTRINSICS.split(/\s+/).flatMap((name) =>
     (["scalar", "sequence", "mapping"] as const).map(
       (kind) =>
-        new yaml.Type(`!${name.replace("Fn::", "")}`, {
-          kind,
-          construct: (data: unknown) => ({ [name]: data }),
-        }),
+        new yaml.Type(`!${name.replace("Fn::", "")}`, { kind, construct: (data) => ({ [name]: data }) }),
     ),
   ),
 );
@@ -338,15 +236,11 @@ const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
  */
 function parseDoc(v: unknown, yamlToo: boolean): unknown {
   if (typeof v !== "string") return rec(v);
-  let doc: unknown;
+  let doc = parseJson(v);
   try {
-    doc = JSON.parse(v);
+    if (doc === undefined && yamlToo) doc = yaml.load(v, { schema: CFN_SCHEMA, json: true });
   } catch {
-    try {
-      doc = yamlToo ? yaml.load(v, { schema: CFN_SCHEMA, json: true }) : undefined;
-    } catch {
-      doc = undefined;
-    }
+    // Neither JSON nor YAML: unreadable.
   }
   if (doc !== undefined && knownSecrets().includes(v))
     noteSecrets({ [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: doc });
@@ -378,7 +272,7 @@ export function adminGrant(g: Extract<Fact, { f: "grant" }>): string | undefined
   return undefined;
 }
 
-/** True when an Identity Center fact is real: the resource itself, or a principal of Identity Center. */
+/** Why an Identity Center fact is real (the resource itself, or a principal of Identity Center), or undefined. */
 export function turnsOnIdentityCenter(f: Extract<Fact, { f: "identityCenter" }>): string | undefined {
   if (!("principals" in f)) return "an IAM Identity Center resource";
   const hit = strs(f.principals, "service principals").find((x) =>

@@ -1,10 +1,7 @@
 /**
- * Every resource type token the pack looks at, named once. Policies compare `args.type` with
- * these strings instead of importing @pulumi/aws (which the pack does not depend on and which is
- * slow to load); the tokens are the `__pulumiType` of the classes in @pulumi/aws 7.x.
- *
- * aws-native types, Cloud Control `typeName`s and CloudFormation template types are not listed
- * one by one: ./iam.ts maps all three onto the CloudFormation type name (`AWS::IAM::User`).
+ * Every resource type token the pack looks at, named once: the `__pulumiType` of @pulumi/aws 7.x
+ * classes (the pack does not load @pulumi/aws). aws-native, Cloud Control and CloudFormation types
+ * are not listed: ./iam.ts maps them all onto the CloudFormation type name (`AWS::IAM::User`).
  */
 export const T = {
   stack: "pulumi:pulumi:Stack",
@@ -36,9 +33,6 @@ export const T = {
   cfnStack: "aws:cloudformation/stack:Stack",
   cfnStackSet: "aws:cloudformation/stackSet:StackSet",
   nativeCfnStack: "aws-native:cloudformation:Stack",
-  nativeUser: "aws-native:iam:User",
-  nativeAccessKey: "aws-native:iam:AccessKey",
-  nativeUserToGroupAddition: "aws-native:iam:UserToGroupAddition",
 } as const;
 
 /** IAM Identity Center lives in these provider modules and CloudFormation namespaces. */

@@ -1,11 +1,8 @@
 /**
- * Reading resource properties. Policies read the plain deserialized props (not @pulumi/policy's
- * unknown-checking proxy, whose UnknownValueError would end the whole policy run: for a stack
- * policy, every other resource too). Two values cannot be judged: a value unknown during preview
- * (the engine's sentinel) and a CloudFormation intrinsic function (`Ref`, `Fn::*`), which no
- * preview or update ever resolves. Reading either where a rule needs the value throws, and
- * ./define.ts turns that into a finding for that resource only: an advisory "cannot check ...
- * during preview" for an unknown, a violation at the policy's level for an intrinsic.
+ * Reading resource properties. Policies read the plain props, not @pulumi/policy's unknown-checking
+ * proxy, whose UnknownValueError would end the whole policy run. A value unknown during preview or
+ * a CloudFormation intrinsic (`Ref`, `Fn::*`, never resolved) throws CannotCheck where a rule needs
+ * it; ./define.ts makes that a finding about that resource only.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { quote } from "../../lib/text";
@@ -16,17 +13,13 @@ import { knownSecrets } from "./engine";
 const proxy = require("@pulumi/policy/proxy") as Record<string, unknown>;
 const UNKNOWNS: ReadonlySet<unknown> = new Set([
   pulumi.runtime.unknownValue,
-  ...Object.keys(proxy)
-    .filter((k) => /^unknown[A-Z]\w*Value$/.test(k))
-    .map((k) => proxy[k]),
+  ...Object.entries(proxy).flatMap(([k, v]) => (/^unknown[A-Z]\w*Value$/.test(k) ? [v] : [])),
 ]);
 
 /** Stands for a CloudFormation intrinsic function in a parsed template (see ./iam.ts). */
 export const INTRINSIC = Symbol("CloudFormation intrinsic");
 
-export function isUnknown(v: unknown): boolean {
-  return typeof v === "string" && UNKNOWNS.has(v);
-}
+const isUnknown = (v: unknown) => typeof v === "string" && UNKNOWNS.has(v);
 
 /** Thrown when a rule needs `what` but it is unknown (preview) or an intrinsic (CloudFormation). */
 export class CannotCheck extends Error {
@@ -56,20 +49,14 @@ function find(v: unknown, depth = 0): unknown {
 }
 
 /** A plain record, or undefined. */
-export function rec(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === "object" && !Array.isArray(v)
-    ? (v as Record<string, unknown>)
-    : undefined;
-}
+export const rec = (v: unknown) =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
 /** Own property `key` of `o` (also `Key`: CloudFormation spells properties in PascalCase). */
 export function field(o: unknown, key: string): unknown {
-  const r = rec(o);
-  if (!r) return undefined;
-  for (const k of [key, key[0].toUpperCase() + key.slice(1)]) {
-    if (Object.prototype.hasOwnProperty.call(r, k)) return r[k];
-  }
-  return undefined;
+  const r = rec(o) ?? {};
+  const k = [key, key[0].toUpperCase() + key.slice(1)].find((k) => Object.hasOwn(r, k));
+  return k === undefined ? undefined : r[k];
 }
 
 /** A non-empty string, or undefined; unknown/intrinsic: CannotCheck. */
@@ -81,8 +68,7 @@ export function str(v: unknown, what: string): string | undefined {
 /** The non-empty strings of a list (a single string counts as a list of one); unknown: CannotCheck. */
 export function strs(v: unknown, what: string): string[] {
   need(v, what);
-  const list = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
-  return list.filter((x): x is string => typeof x === "string" && x.length > 0);
+  return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === "string" && x.length > 0);
 }
 
 /** A value quoted for a message: redacted (every secret the pack has seen), cut, no control characters. */

@@ -1,17 +1,9 @@
 /**
- * In-repo waivers. Pulumi's own policy exceptions live only in Pulumi Cloud, so this pack takes
- * them from its policy config, under the policy they waive. A waiver names ONE resource: by URN,
- * or by type and name together (never a bare name, which any new resource of any type could take):
- *
- *   "bootstrap-user-no-groups": {
- *     "waivers": [{ "urn": "urn:pulumi:dev::proj::aws:iam/userGroupMembership:UserGroupMembership::m",
- *                   "reason": "...", "expires": "YYYY-MM-DD" }]
- *   }
- *
- * A waiver holds through its expiry date (UTC), at most `waiverMaxDays` (default 90) ahead; a
- * waived finding is still reported, at advisory level, with the reason; an expired one is
- * reported at the policy's own level and says so. A waiver that matches no resource of the stack
- * is reported as stale (policy waivers-not-stale).
+ * In-repo waivers: Pulumi's own policy exceptions live only in Pulumi Cloud, so the pack reads them
+ * from each policy's config. A waiver names ONE resource, by URN or by type and name together
+ * (never a bare name, which any new resource could take), and holds through its expiry date (UTC),
+ * at most `waiverMaxDays` ahead. A waived finding is still reported, advisory, with the reason; an
+ * expired one at the policy's level, saying so. A waiver matching nothing is stale (waivers-not-stale).
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
 
@@ -55,70 +47,52 @@ export interface Waiver {
   expires: string;
 }
 
-/** What a finding is about: nothing for a stack-wide finding (which no waiver can match). */
-export interface FindingTarget {
-  urn?: string;
-  type?: string;
-  name?: string;
-}
-
-export type WaiverVerdict =
-  { kind: "none" } | { kind: "waived"; waiver: Waiver } | { kind: "expired"; waiver: Waiver };
-
 /** True for a real calendar date written YYYY-MM-DD (the schema's pattern admits 2026-02-31). */
 export function isCalendarDate(text: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
   const d = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
+  return (
+    /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text
+  );
 }
 
 /** Today's date in UTC as YYYY-MM-DD, the form waivers use (string order is date order). */
-export function todayUtc(now: Date = new Date()): string {
-  return now.toISOString().slice(0, 10);
-}
-
-/** Whole days from `from` to `to`, both YYYY-MM-DD. */
-export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-}
+export const todayUtc = (now: Date = new Date()) => now.toISOString().slice(0, 10);
 
 /** How a waiver names its resource, for messages. */
-export function waiverTarget(w: Waiver): string {
-  return w.urn ?? `${w.type}::${w.name}`;
-}
+export const waiverTarget = (w: Waiver) => w.urn ?? `${w.type}::${w.name}`;
 
-export function matches(w: Waiver, t: FindingTarget): boolean {
+/** Whether `w` names the finding's target (a stack-wide finding has none, which no waiver matches). */
+export function matches(w: Waiver, t: { urn?: string; type?: string; name?: string }): boolean {
   if (w.urn !== undefined) return w.urn === t.urn;
   return w.type === t.type && w.name === t.name && t.type !== undefined;
 }
 
 /** Problems of a policy's waivers (dates, lifetime), as config errors. */
 export function waiverProblems(waivers: readonly Waiver[], maxDays: number, today: string): string[] {
-  const out: string[] = [];
-  for (const w of waivers) {
-    if (!isCalendarDate(w.expires)) {
-      out.push(
-        `waiver for "${waiverTarget(w)}" expires on "${w.expires}", which is not a calendar date (YYYY-MM-DD)`,
-      );
-    } else if (daysBetween(today, w.expires) > maxDays) {
-      out.push(
-        `waiver for "${waiverTarget(w)}" expires on ${w.expires}, more than waiverMaxDays (${maxDays}) days from today`,
-      );
-    }
-  }
-  return out;
+  return waivers.flatMap((w) => {
+    const which = `waiver for "${waiverTarget(w)}" expires on`;
+    if (!isCalendarDate(w.expires))
+      return [`${which} "${w.expires}", which is not a calendar date (YYYY-MM-DD)`];
+    const days = Math.round(
+      (Date.parse(`${w.expires}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000,
+    );
+    return days > maxDays
+      ? [`${which} ${w.expires}, more than waiverMaxDays (${maxDays}) days from today`]
+      : [];
+  });
 }
 
 /**
  * The waiver that decides a finding: an active match wins over an expired one, so renewing a
  * waiver by adding a new entry works without deleting the old one.
  */
-export function findWaiver(waivers: readonly Waiver[], target: FindingTarget, today: string): WaiverVerdict {
-  let expired: Waiver | undefined;
-  for (const w of waivers) {
-    if (!matches(w, target)) continue;
-    if (today <= w.expires) return { kind: "waived", waiver: w };
-    expired ??= w;
-  }
-  return expired ? { kind: "expired", waiver: expired } : { kind: "none" };
+export function findWaiver(
+  waivers: readonly Waiver[],
+  target: { urn?: string; type?: string; name?: string },
+  today: string,
+): { kind: "none" } | { kind: "waived" | "expired"; waiver: Waiver } {
+  const hits = waivers.filter((w) => matches(w, target));
+  const active = hits.find((w) => today <= w.expires);
+  if (active) return { kind: "waived", waiver: active };
+  return hits.length > 0 ? { kind: "expired", waiver: hits[0] } : { kind: "none" };
 }

@@ -1,8 +1,6 @@
 /**
- * Runbook: the bootstrap user gets AdministratorAccess, attached directly. Administrator
- * permissions (AdministratorAccess in any partition, or any policy document allowing `*` on `*`)
- * for any other user, group or role are rejected before they are granted, whichever resource
- * grants them; an exclusive attachment set for the bootstrap user must keep AdministratorAccess.
+ * Runbook: the bootstrap user gets AdministratorAccess, attached directly; anyone else getting
+ * administrator permissions, through whichever resource, is rejected before it is granted.
  */
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";

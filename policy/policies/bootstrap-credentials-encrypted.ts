@@ -1,7 +1,6 @@
 /**
  * Runbook: share the credentials "using a secure way (e.g. password management service, GPG
- * keys, etc)". With `pgpKey` the provider encrypts the password / secret key for the operator's
- * key; without it the plaintext sits in the stack state (as a Pulumi secret) and must be read out.
+ * keys, etc)". Without `pgpKey` the plaintext sits in the stack state and must be read out.
  */
 import { resourcePolicy } from "../lib/define";
 import { factsOf } from "../lib/iam";
@@ -21,8 +20,7 @@ export const bootstrapCredentialsEncrypted = resourcePolicy(
   {},
   (s, _config, report) => {
     if (s.type !== T.loginProfile && s.type !== T.accessKey) return;
-    for (const f of factsOf(s)) {
-      if (f.f !== "credential") continue;
+    for (const f of factsOf(s, "credential")) {
       const key = need(f.pgpKey, "pgpKey");
       if (key !== undefined && key !== null && key !== "") continue;
       const user = typeof f.user === "string" ? ` (user ${q(f.user)})` : "";

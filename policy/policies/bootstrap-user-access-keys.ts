@@ -1,7 +1,6 @@
 /**
- * Leverage's next step (`leverage credentials configure --type BOOTSTRAP`) needs one access key of
- * the bootstrap user. How many keys the user has is a fact about the whole stack: a stack policy,
- * detective. (A key for any other user is prevented by credentials-bootstrap-user-only.)
+ * `leverage credentials configure --type BOOTSTRAP` needs one access key of the bootstrap user. A
+ * count over the whole stack: a stack policy, detective (other users' keys: credentials-bootstrap-user-only).
  */
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
 import { stackPolicy } from "../lib/define";
@@ -31,14 +30,12 @@ export const bootstrapUserAccessKeys = stackPolicy<UserNameConfig & { maximumAcc
   (resources, { userName, maximumAccessKeys: max }, report, each) => {
     const keys: Subject[] = [];
     each(resources, (s) => {
-      for (const f of factsOf(s)) {
+      for (const f of factsOf(s, "credential"))
         if (
-          f.f === "credential" &&
           f.kind === "access key" &&
           isBootstrapUserName(str(f.user, "the user of its access key"), userName)
         )
           keys.push(s);
-      }
     });
     keys.slice(max).forEach((extra, i) => {
       report(

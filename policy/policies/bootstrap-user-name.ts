@@ -17,8 +17,7 @@ export const bootstrapUserName = resourcePolicy<UserNameConfig>(
   },
   { userName: userNameKnob },
   (s, { userName }, report) => {
-    for (const f of factsOf(s)) {
-      if (f.f !== "user") continue;
+    for (const f of factsOf(s, "user")) {
       const name = str(f.name, "the user's name");
       if (name === undefined) {
         report(

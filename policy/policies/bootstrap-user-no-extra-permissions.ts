@@ -1,7 +1,6 @@
 /**
- * Runbook: the bootstrap user gets `AdministratorAccess` attached directly, and nothing else.
- * Anything more (inline policies, other managed policies, a permissions boundary) is noise on a
- * temporary user and can silently cut its access (a boundary caps AdministratorAccess).
+ * Runbook: AdministratorAccess attached directly, and nothing else. More is noise on a temporary
+ * user and can silently cut its access (a permissions boundary caps AdministratorAccess).
  */
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";

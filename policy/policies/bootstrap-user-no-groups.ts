@@ -17,8 +17,7 @@ export const bootstrapUserNoGroups = resourcePolicy<UserNameConfig>(
   },
   { userName: userNameKnob },
   (s, { userName }, report) => {
-    for (const f of factsOf(s)) {
-      if (f.f !== "member") continue;
+    for (const f of factsOf(s, "member")) {
       const groups = strs(f.groups, "its groups");
       if (groups.length === 0) continue;
       const { names, pending } = namesOf(f.users, "its users");

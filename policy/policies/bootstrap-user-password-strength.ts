@@ -1,7 +1,4 @@
-/**
- * Runbook: "Password can be auto-generated". The provider generates it; this policy keeps the
- * generated password long enough (binbash's own IAM users use 30).
- */
+/** Runbook: "Password can be auto-generated"; long enough (binbash's own IAM users use 30). */
 import { resourcePolicy } from "../lib/define";
 import { describe } from "../lib/iam";
 import { T } from "../lib/resource-types";
@@ -33,20 +30,16 @@ export const bootstrapUserPasswordStrength = resourcePolicy<{ minimumPasswordLen
     if (s.type !== T.loginProfile) return;
     const raw = need(s.props.passwordLength, "passwordLength");
     const who = describe(s);
+    const low = `below the minimum ${min}: set passwordLength to ${min} or more.`;
     if (raw === undefined || raw === null) {
-      if (PROVIDER_DEFAULT_PASSWORD_LENGTH < min) {
-        report(
-          `${who} leaves passwordLength unset, so the provider generates ${PROVIDER_DEFAULT_PASSWORD_LENGTH} characters, below the minimum ${min}: set passwordLength to ${min} or more.`,
-        );
-      }
+      const unset = `leaves passwordLength unset, so the provider generates ${PROVIDER_DEFAULT_PASSWORD_LENGTH} characters`;
+      if (PROVIDER_DEFAULT_PASSWORD_LENGTH < min) report(`${who} ${unset}, ${low}`);
     } else if (typeof raw !== "number" || !Number.isInteger(raw)) {
       report(
         `${who} has passwordLength ${q(raw)}, not a whole number: set it to a number of at least ${min}.`,
       );
     } else if (raw < min) {
-      report(
-        `${who} has passwordLength ${raw}, below the minimum ${min}: set passwordLength to ${min} or more.`,
-      );
+      report(`${who} has passwordLength ${raw}, ${low}`);
     }
   },
 );

@@ -1,37 +1,22 @@
-/**
- * Runbook: "There's no need to add the user to any group as it is only a temporary user"; Leverage
- * deletes it after the SSO layer is up. The tags say so to anyone who finds it in the console.
- */
+/** Runbook: "it is only a temporary user", deleted after the SSO layer is up: its tags say so. */
 import { BOOTSTRAP_USER_TAGS } from "../../lib/naming";
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
 import { resourcePolicy } from "../lib/define";
+import { parseJson } from "../lib/engine";
 import { factsOf } from "../lib/iam";
 import { field, need, q, rec, str } from "../lib/values";
 
 /** Tags as string pairs, from a map (`aws`) or a list of {key, value} (aws-native, CloudFormation). */
 function tagsOf(v: unknown, into = new Map<string, string>()): Map<string, string> {
-  if (Array.isArray(v)) {
-    for (const t of v) {
-      const [k, x] = [field(t, "key"), field(t, "value")];
-      if (typeof k === "string" && typeof x === "string") into.set(k, x);
-    }
-  } else {
-    for (const [k, x] of Object.entries(rec(v) ?? {})) if (typeof x === "string") into.set(k, x);
-  }
+  const pairs = Array.isArray(v)
+    ? v.map((t) => [field(t, "key"), field(t, "value")])
+    : Object.entries(rec(v) ?? {});
+  for (const [k, x] of pairs) if (typeof k === "string" && typeof x === "string") into.set(k, x);
   return into;
 }
 
 /** The provider's `defaultTags` (object values reach the pack JSON-encoded, @pulumi/aws provider.js). */
-function defaultTags(value: unknown): Map<string, string> {
-  if (typeof value === "string") {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      return new Map();
-    }
-  }
-  return tagsOf(field(value, "tags"));
-}
+const defaultTags = (v: unknown) => tagsOf(field(typeof v === "string" ? parseJson(v) : v, "tags"));
 
 export const bootstrapUserTemporary = resourcePolicy<
   UserNameConfig & { requiredTags: Record<string, string> }
@@ -56,8 +41,7 @@ export const bootstrapUserTemporary = resourcePolicy<
     },
   },
   (s, { userName, requiredTags }, report) => {
-    for (const f of factsOf(s)) {
-      if (f.f !== "user") continue;
+    for (const f of factsOf(s, "user")) {
       const name = str(f.name, "the user's name");
       if (!isBootstrapUserName(name, userName)) continue;
       const tags = tagsOf(

@@ -1,8 +1,6 @@
 /**
- * The bootstrap step hands out credentials to one user: the bootstrap user (console password for
- * the runbook, one access key for `leverage credentials configure --type BOOTSTRAP`). A console
- * password, access key, service-specific credential, SSH key or signing certificate for any other
- * user is rejected before it is created.
+ * Only the bootstrap user gets credentials: a console password for the runbook and one access key
+ * for `leverage credentials configure --type BOOTSTRAP`; any other user's is rejected before it exists.
  */
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
 import { resourcePolicy } from "../lib/define";
@@ -22,8 +20,7 @@ export const credentialsBootstrapUserOnly = resourcePolicy<UserNameConfig>(
   },
   { userName: userNameKnob },
   (s, { userName }, report) => {
-    for (const f of factsOf(s)) {
-      if (f.f !== "credential") continue;
+    for (const f of factsOf(s, "credential")) {
       const user = str(f.user, `the user of its ${f.kind}`);
       if (isBootstrapUserName(user, userName)) continue;
       report(

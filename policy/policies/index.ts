@@ -1,7 +1,4 @@
-/**
- * Every policy of the pack, in the order of docs/policies.md. To change a rule, open the file
- * named after it in this folder; shared helpers are in ../lib.
- */
+/** Every policy of the pack, in the order of docs/policies.md; each rule is in ./<policy-name>.ts. */
 import type { Policies } from "@pulumi/policy";
 import { administratorBootstrapUserOnly } from "./administrator-bootstrap-user-only";
 import { bootstrapCredentialsEncrypted } from "./bootstrap-credentials-encrypted";

@@ -1,7 +1,6 @@
 /**
- * The rules reach inside CloudFormation stacks and Cloud Control resources (../lib/iam.ts). What
- * the pack cannot read, it cannot judge: an unreadable template or desired state is rejected, a
- * template the pack cannot fetch (`templateUrl`) is an advisory "cannot inspect".
+ * The rules reach inside CloudFormation stacks and Cloud Control resources (../lib/iam.ts): what
+ * the pack cannot read, it cannot judge.
  */
 import { resourcePolicy } from "../lib/define";
 import { factsOf } from "../lib/iam";
@@ -18,8 +17,7 @@ export const inspectableTemplates = resourcePolicy(
   },
   {},
   (s, _config, report) => {
-    for (const f of factsOf(s)) {
-      if (f.f !== "uninspectable") continue;
+    for (const f of factsOf(s, "uninspectable")) {
       const message = `${f.via}: cannot inspect: ${f.why}; the runbook's rules cannot be applied to what it creates.`;
       report(message, undefined, f.advisory);
     }

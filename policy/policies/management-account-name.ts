@@ -1,8 +1,7 @@
 /**
- * Runbook: "note your management account should be called `<project-name>-management`".
- * Judged on the stack's own config (`projectName`, `accountName`, read with pulumi.Config when
- * the engine analyzes the stack resource, before anything else is created) and on every IAM
- * account alias the stack creates.
+ * Runbook: "note your management account should be called `<project-name>-management`". Judged
+ * on the stack config (when the engine analyzes the stack resource, before anything is created)
+ * and on every IAM account alias.
  */
 import { MANAGEMENT_ACCOUNT_SUFFIX, PROJECT_NAME_PATTERN } from "../../lib/naming";
 import { resourcePolicy } from "../lib/define";
@@ -44,7 +43,7 @@ export const managementAccountName = resourcePolicy<AccountNameConfig>(
     const stack = stackConfig();
     const stackProject = stack.get("projectName");
     // Pulumi.yaml declares `accountName` with `default: ""`: "" means `<projectName>-management`.
-    const stackAccount = stack.get("accountName") || undefined;
+    const stackAccount = stack.get("accountName");
     const project = config.projectName ?? stackProject;
     const expected = project !== undefined ? `${project}${config.nameSuffix}` : undefined;
     const want = expected !== undefined ? q(expected) : `\`<project>${config.nameSuffix}\``;
@@ -58,7 +57,6 @@ export const managementAccountName = resourcePolicy<AccountNameConfig>(
         ? undefined
         : `is ${q(name)}, whose project part is not valid`;
     };
-
     if (s.type === T.stack) {
       const key = (k: string) => `\`${stack.name}:${k}\``;
       if (stackProject !== undefined && !PROJECT_NAME_PATTERN.test(stackProject)) {
@@ -66,20 +64,15 @@ export const managementAccountName = resourcePolicy<AccountNameConfig>(
           `Stack config ${key("projectName")} is ${q(stackProject)}, not a Leverage project name: use 3-25 lower-case letters, digits or dashes, starting and ending with a letter or digit.`,
         );
       }
-      if (
-        config.projectName !== undefined &&
-        stackProject !== undefined &&
-        stackProject !== config.projectName
-      ) {
+      if (config.projectName !== undefined && (stackProject ?? config.projectName) !== config.projectName) {
         report(
           `Stack config ${key("projectName")} is ${q(stackProject)} but this policy is configured for project ${q(config.projectName)}: set it to ${q(config.projectName)} or fix the policy config.`,
         );
       }
-      const why = stackAccount !== undefined ? problem(stackAccount) : undefined;
+      const why = stackAccount ? problem(stackAccount) : undefined;
       if (why) report(`Stack config ${key("accountName")} ${why}: set it to ${want}.`);
     }
-    for (const f of factsOf(s)) {
-      if (f.f !== "alias") continue;
+    for (const f of factsOf(s, "alias")) {
       const why = problem(need(f.alias, "the account alias"));
       if (why) report(`${f.via} sets the account alias, which ${why}: set accountAlias to ${want}.`);
     }

@@ -16,8 +16,7 @@ export const noIdentityCenter = resourcePolicy(
   },
   {},
   (s, _config, report) => {
-    for (const f of factsOf(s)) {
-      if (f.f !== "identityCenter") continue;
+    for (const f of factsOf(s, "identityCenter")) {
       const why = turnsOnIdentityCenter(f);
       if (why)
         report(

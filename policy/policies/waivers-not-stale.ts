@@ -1,7 +1,6 @@
 /**
- * A waiver names one resource; once that resource is gone (or was never there: a typo), the
- * waiver is dead weight that could one day waive a new resource of the same name. Needs the whole
- * stack and every policy's config (as the engine sent it to Configure): a stack policy.
+ * A waiver whose resource is gone (or never was: a typo) could one day waive a new resource of the
+ * same name. Needs the whole stack and every policy's config: a stack policy.
  */
 import { stackPolicy } from "../lib/define";
 import { getPolicyConfigs } from "../lib/engine";
