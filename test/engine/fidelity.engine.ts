@@ -85,9 +85,11 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
     console.log(
       `      fidelity: ${equal} of ${results.length} programs: the gate's verdict equals the engine's`,
     );
-    for (const r of results.filter((x) => !x.equal))
+    // Each program's two verdicts, and the CLI's exit status where the preview failed.
+    for (const r of results)
       console.log(
-        `      differs: ${r.name}: gate ${JSON.stringify(r.gate)}, engine ${JSON.stringify(r.engine)}`,
+        `      ${r.equal ? "equal" : "DIFFERS"}: ${r.name}: gate ${JSON.stringify(r.gate)}; engine ${JSON.stringify(r.engine)}` +
+          (r.exitCode === undefined ? "" : `; CLI exit ${r.exitCode}`),
       );
   });
 
