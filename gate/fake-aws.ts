@@ -67,29 +67,69 @@ export const SECRET_OUTPUTS: Record<string, readonly string[]> = {
   [T.accessKey]: ["secret", "sesSmtpPasswordV4"],
 };
 
+/** Output properties the providers compute (no input): a diff compares inputs only. */
+export const COMPUTED: Record<string, readonly string[]> = {
+  [T.user]: ["arn", "uniqueId", "tagsAll"],
+  [T.loginProfile]: ["password", "encryptedPassword", "keyFingerprint"],
+  [T.accessKey]: ["secret", "encryptedSecret", "keyFingerprint", "sesSmtpPasswordV4", "createDate"],
+  [RANDOM_ID]: ["b64Url", "b64Std", "hex", "dec"],
+};
+
 /** `<name>-<7 hex>`, as the provider names a resource declared without a name. */
 export function autoname(logicalName: string): string {
   return `${logicalName}-${crypto.randomBytes(4).toString("hex").slice(0, 7)}`;
 }
 
-/** The provider's Check: defaults, then the autoname when no name was given. */
-export function check(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The provider's Check: defaults, then for a resource declared without a name the name it
+ * already has (`olds`, the deployed inputs), else a new autoname.
+ */
+export function check(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  olds: Record<string, unknown> = {},
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...DEFAULTS[type], ...inputs };
   for (const [k, v] of Object.entries(inputs)) if (v === undefined) out[k] = DEFAULTS[type]?.[k];
   const nameKey = AUTONAMED[type];
-  if (nameKey && (out[nameKey] === undefined || out[nameKey] === "")) out[nameKey] = autoname(name);
+  if (nameKey && (out[nameKey] === undefined || out[nameKey] === ""))
+    out[nameKey] = typeof olds[nameKey] === "string" && olds[nameKey] !== "" ? olds[nameKey] : autoname(name);
   return out;
 }
 
-/** The inputs that differ, and whether any of them replaces the resource. */
+/** JSON with object keys sorted: values that went through the engine compare by content. */
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : x,
+  );
+
+/**
+ * The inputs that differ, and whether any of them replaces the resource. `olds` may be the
+ * deployed state (outputs): what the provider computed is not compared.
+ */
 export function diff(
   type: string,
   olds: Record<string, unknown>,
   news: Record<string, unknown>,
 ): { changed: string[]; replaces: string[] } {
   const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
-  const changed = [...keys].filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k])).sort();
+  const changed = [...keys]
+    .filter((k) => k !== "id" && !COMPUTED[type]?.includes(k) && canonical(olds[k]) !== canonical(news[k]))
+    .sort();
   return { changed, replaces: changed.filter((k) => FORCE_NEW[type]?.includes(k)) };
+}
+
+/** The provider's Update: what it computed stays, the inputs are the new ones. */
+export function update(
+  type: string,
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+): Record<string, unknown> {
+  const kept = Object.entries(olds).filter(([k]) => !COMPUTED[type] || COMPUTED[type].includes(k));
+  return { ...Object.fromEntries(kept), ...news, ...(type === T.user ? { tagsAll: news.tags ?? {} } : {}) };
 }
 
 const UPPER_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -238,4 +278,72 @@ export function invoke(
       // Unknown functions answer with their inputs: enough for a program to go on.
       return { ...inputs };
   }
+}
+
+/** An error as IAM answers it (code, message): the provider fails the step with it. */
+export class IamError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/** A fake IAM account: each resource's state by type and id. Plain JSON, so it can live in a file. */
+export interface Account {
+  resources: Record<string, Record<string, Record<string, unknown>>>;
+}
+
+const IN_ACCOUNT: string[] = [T.user, T.loginProfile, T.accessKey, T.userPolicyAttachment, T.accountAlias];
+
+/** Whether the account holds resources of this type (random's live in no account). */
+export const inAccount = (type: string) => IN_ACCOUNT.includes(type);
+
+/** Records a created resource in the account, with IAM's limits as IAM's errors. */
+export function addToAccount(
+  account: Account,
+  type: string,
+  id: string,
+  state: Record<string, unknown>,
+): void {
+  if (!inAccount(type)) return;
+  const all = (t: string) => Object.values(account.resources[t] ?? {});
+  const user = state.user;
+  if (
+    type === T.user &&
+    all(T.user).some((u) => String(u.name).toLowerCase() === String(state.name).toLowerCase())
+  )
+    throw new IamError("EntityAlreadyExists", `User with name ${state.name} already exists.`);
+  if (user !== undefined && !all(T.user).some((u) => u.name === user))
+    throw new IamError("NoSuchEntity", `The user with name ${user} cannot be found.`);
+  if (type === T.loginProfile && all(T.loginProfile).some((p) => p.user === user))
+    throw new IamError("EntityAlreadyExists", `Login Profile for user ${user} already exists.`);
+  if (type === T.accessKey && all(T.accessKey).filter((k) => k.user === user).length >= 2)
+    throw new IamError("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2");
+  (account.resources[type] ??= {})[id] = state;
+}
+
+/**
+ * Removes a resource. A user still holding a login profile, keys or policies cannot go
+ * (DeleteConflict), unless forceDestroy, which removes them first as the provider does.
+ */
+export function removeFromAccount(account: Account, type: string, id: string): void {
+  const user = account.resources[type]?.[id];
+  if (type === T.user && user) {
+    for (const t of [T.loginProfile, T.accessKey, T.userPolicyAttachment]) {
+      for (const [i, r] of Object.entries(account.resources[t] ?? {})) {
+        if (r.user !== user.name) continue;
+        if (user.forceDestroy !== true)
+          throw new IamError(
+            "DeleteConflict",
+            `Cannot delete entity, must delete ${t.split(":").pop()} first.`,
+          );
+        delete account.resources[t][i];
+      }
+    }
+  }
+  delete account.resources[type]?.[id];
+  if (account.resources[type] && Object.keys(account.resources[type]).length === 0)
+    delete account.resources[type];
 }

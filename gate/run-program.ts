@@ -177,8 +177,8 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
       newResource: async (args) => {
         if (!args.custom) return { id: undefined, state: {} };
         const k = key(args.type, args.name);
-        const inputs = fakeAws.check(args.type, args.name, args.inputs);
         const old = opts.prior?.get(resourceUrn(opts.stack, opts.project, args.type, args.name));
+        const inputs = fakeAws.check(args.type, args.name, args.inputs, old?.inputs);
         if (!old) {
           const { id, state } = await fakeAws.create(args.type, args.name, inputs, region);
           created.set(k, { id, inputs, state, op: opts.prior ? "create" : undefined });
@@ -202,7 +202,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
           created.set(k, { id, inputs, state, op: "replace" });
           return { id, state };
         }
-        const state = { ...old.outputs, ...inputs };
+        const state = fakeAws.update(args.type, old.outputs, inputs);
         created.set(k, { id: old.id, inputs, state, op: changed.length > 0 ? "update" : "same" });
         return { id: old.id, state };
       },

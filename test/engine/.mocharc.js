@@ -1,0 +1,10 @@
+// `npm run test:engine`: the engine tests (*.engine.ts, which `npm test`'s spec does not match),
+// after setup.ts has built the CLI (or said why not and skipped them all).
+"use strict";
+module.exports = {
+  require: ["ts-node/register/transpile-only", "test/engine/setup.ts"],
+  spec: ["test/engine/*.engine.ts"],
+  timeout: 300000,
+  slow: 30000,
+  reporter: "spec",
+};
