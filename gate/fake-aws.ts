@@ -161,11 +161,19 @@ async function encrypt(pgpKey: string, text: string): Promise<{ encrypted: strin
   return { encrypted: Buffer.from(message).toString("base64"), fingerprint: key.getFingerprint() };
 }
 
-const isKeybase = (pgpKey: string) => pgpKey.startsWith("keybase:");
-/** A pgpKey not known offline (secure config the gate never decrypts): so is what it encrypts. */
-const isUnknown = (v: string) => v === pulumi.runtime.unknownValue;
-/** Keybase is not reachable: a fingerprint that stands for the user's key. */
-const keybaseFingerprint = (pgpKey: string) => crypto.createHash("sha1").update(pgpKey).digest("hex");
+/** A generated credential as the provider outputs it: plain, or encrypted to pgpKey with its fingerprint. */
+async function credential(pgpKey: string, value: string, plainKey: string, encryptedKey: string) {
+  // Unknown offline (secure config the gate never decrypts): so is what it encrypts.
+  if (pgpKey === pulumi.runtime.unknownValue) return { [encryptedKey]: pgpKey, keyFingerprint: pgpKey };
+  // Keybase is not reachable: random ciphertext, and a fingerprint that stands for the user's key.
+  if (pgpKey.startsWith("keybase:")) {
+    const keyFingerprint = crypto.createHash("sha1").update(pgpKey).digest("hex");
+    return { [encryptedKey]: crypto.randomBytes(96).toString("base64"), keyFingerprint };
+  }
+  if (!pgpKey) return { [plainKey]: value };
+  const { encrypted, fingerprint } = await encrypt(pgpKey, value);
+  return { [encryptedKey]: encrypted, keyFingerprint: fingerprint };
+}
 
 export interface Created {
   id: string;
@@ -201,37 +209,13 @@ export async function create(
     }
     case T.loginProfile: {
       const password = newPassword(typeof inputs.passwordLength === "number" ? inputs.passwordLength : 20);
-      if (isUnknown(pgpKey)) {
-        Object.assign(state, { encryptedPassword: pgpKey, keyFingerprint: pgpKey });
-      } else if (pgpKey && !isKeybase(pgpKey)) {
-        const { encrypted, fingerprint } = await encrypt(pgpKey, password);
-        Object.assign(state, { encryptedPassword: encrypted, keyFingerprint: fingerprint });
-      } else if (pgpKey) {
-        Object.assign(state, {
-          encryptedPassword: crypto.randomBytes(96).toString("base64"),
-          keyFingerprint: keybaseFingerprint(pgpKey),
-        });
-      } else {
-        state.password = password;
-      }
+      Object.assign(state, await credential(pgpKey, password, "password", "encryptedPassword"));
       return { id: str("user") || name, state };
     }
     case T.accessKey: {
-      const secret = newSecretAccessKey();
       state.createDate = new Date().toISOString();
-      if (isUnknown(pgpKey)) {
-        Object.assign(state, { encryptedSecret: pgpKey, keyFingerprint: pgpKey });
-      } else if (pgpKey && !isKeybase(pgpKey)) {
-        const { encrypted, fingerprint } = await encrypt(pgpKey, secret);
-        Object.assign(state, { encryptedSecret: encrypted, keyFingerprint: fingerprint });
-      } else if (pgpKey) {
-        Object.assign(state, {
-          encryptedSecret: crypto.randomBytes(96).toString("base64"),
-          keyFingerprint: keybaseFingerprint(pgpKey),
-        });
-      } else {
-        Object.assign(state, { secret, sesSmtpPasswordV4: randomString(SECRET_CHARS, 44) });
-      }
+      Object.assign(state, await credential(pgpKey, newSecretAccessKey(), "secret", "encryptedSecret"));
+      if (state.secret) state.sesSmtpPasswordV4 = randomString(SECRET_CHARS, 44);
       return { id: newAccessKeyId(), state };
     }
     case T.accountAlias:
