@@ -58,12 +58,17 @@ const nameOf = (urn: string) => urn.split("::")[3];
 
 /** Reads the account, lets `change` edit it, writes it back (atomically: a rename). */
 function withAccount<R>(change: (account: fake.Account) => R): R {
-  const account: fake.Account = fs.existsSync(accountFile)
-    ? JSON.parse(fs.readFileSync(accountFile, "utf8"))
-    : { resources: {} };
+  const before = fs.existsSync(accountFile) ? fs.readFileSync(accountFile, "utf8") : '{"resources":{}}';
+  const account: fake.Account = JSON.parse(before);
   const result = change(account);
-  fs.writeFileSync(`${accountFile}.tmp`, JSON.stringify(account, null, 1));
-  fs.renameSync(`${accountFile}.tmp`, accountFile);
+  // Write only a change: the aws and random stand-ins share the file, and a process writing back
+  // what it read (a read, or random's resources, which live in no account) could undo the
+  // other's change made in between.
+  const after = JSON.stringify(account, null, 1);
+  if (after !== JSON.stringify(JSON.parse(before), null, 1)) {
+    fs.writeFileSync(`${accountFile}.tmp`, after);
+    fs.renameSync(`${accountFile}.tmp`, accountFile);
+  }
   return result;
 }
 
