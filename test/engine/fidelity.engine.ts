@@ -28,6 +28,7 @@ import {
   stackConfigOf,
   type Run,
 } from "./harness";
+import { BREAKS } from "../fixtures/programs/verdicts";
 
 /** What a check ends with: no mandatory finding, mandatory findings, or no verdict at all. */
 interface Verdict {
@@ -44,14 +45,7 @@ const CASES: [name: string, breaks: string | "pass" | "no verdict"][] = [
   ["passes", "pass"],
   ["warns", "pass"],
   ["secure-config", "pass"],
-  ["in-group", "bootstrap-user-no-groups"],
-  ["wrong-alias", "management-account-name"],
-  ["second-user", "bootstrap-user-name"],
-  ["no-console", "bootstrap-user-console-access"],
-  ["no-admin", "bootstrap-user-administrator-access"],
-  ["identity-center", "no-identity-center"],
-  ["weak-password", "bootstrap-user-password-strength"],
-  ["unnamed-user", "bootstrap-user-name"],
+  ...BREAKS,
   ["throws", "no verdict"],
   ["bad-config", "no verdict"],
   ["type-error", "no verdict"],

@@ -9,6 +9,7 @@ import { PolicyPackError, type PolicyPack } from "../../gate/analyzer";
 import { CheckError, checkExport, checkProgram, type CheckResult } from "../../gate/check";
 import { PolicyConfigError } from "../../gate/policy-config";
 import { StackConfigError } from "../../gate/stack-config";
+import { BREAKS } from "../fixtures/programs/verdicts";
 import { exportOf, fixture, PACK, ROOT, startDevPack } from "./helpers";
 
 const mandatory = (r: CheckResult) =>
@@ -39,17 +40,7 @@ describe("gate: verdicts of the real pack", function () {
     assert.deepEqual(r.uncheckedKeys, []);
   });
 
-  for (const [name, policy] of [
-    ["in-group", "bootstrap-user-no-groups"],
-    ["wrong-alias", "management-account-name"],
-    ["second-user", "bootstrap-user-name"],
-    ["no-console", "bootstrap-user-console-access"],
-    ["no-admin", "bootstrap-user-administrator-access"],
-    ["identity-center", "no-identity-center"],
-    ["weak-password", "bootstrap-user-password-strength"],
-    // The fake provider autonames a user declared without a name, as the real one does.
-    ["unnamed-user", "bootstrap-user-name"],
-  ]) {
+  for (const [name, policy] of BREAKS) {
     it(`fails ${name} on ${policy}`, async () => {
       assert.ok(mandatory(await check(fixture(name))).includes(policy));
     });
