@@ -292,8 +292,6 @@ export class PolicyPack {
         );
     }
     await this.call("Configure", (cb, o) => this.client.configure(req, new grpc.Metadata(), o, cb));
-    for (const p of this.info?.policies ?? [])
-      if (config[p.name]) p.enforcementLevel = config[p.name].enforcementLevel;
   }
 
   private resource<R extends analyzerpb.AnalyzeRequest | analyzerpb.AnalyzerResource>(

@@ -237,8 +237,11 @@ async function analyze(
 
 async function configure(pack: PolicyPack, given: CheckOptions["policyConfig"]): Promise<PackReport> {
   const info = await pack.getAnalyzerInfo();
-  await pack.configure(reconcilePolicyConfig(info.policies, given?.text, given?.file ?? "policy config"));
-  return { name: info.name, version: info.version, path: "", policies: info.policies };
+  const config = reconcilePolicyConfig(info.policies, given?.text, given?.file ?? "policy config");
+  await pack.configure(config);
+  // The levels as configured; the pack's declared ones stay as they are (a reused pack starts from them).
+  const policies = info.policies.map((p) => ({ ...p, enforcementLevel: config[p.name].enforcementLevel }));
+  return { name: info.name, version: info.version, path: "", policies };
 }
 
 function summarize(violations: Violation[]): CheckResult["summary"] {
@@ -354,6 +357,7 @@ export async function checkExport(opts: FileOptions, parts: Pick<Parts, "pack"> 
   const pack = parts.pack ?? (await PolicyPack.start(opts.packDir, opts.timeoutMs));
   try {
     const packStartMs = Date.now() - started;
+    const logsBefore = pack.logs.length;
     const report = await configure(pack, opts.policyConfig);
     const violations = await analyze(pack, resources, root?.urn ?? "");
     return {
@@ -364,7 +368,7 @@ export async function checkExport(opts: FileOptions, parts: Pick<Parts, "pack"> 
       outputs: {},
       packs: [{ ...report, path: opts.packDir }],
       violations,
-      logs: pack.logs,
+      logs: pack.logs.slice(logsBefore),
       uncheckedKeys: [],
       timings: {
         packStartMs,

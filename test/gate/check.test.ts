@@ -10,7 +10,7 @@ import { CheckError, checkExport, checkProgram, type CheckResult } from "../../g
 import { PolicyConfigError } from "../../gate/policy-config";
 import { StackConfigError } from "../../gate/stack-config";
 import { BREAKS } from "../fixtures/programs/verdicts";
-import { exportOf, fixture, PACK, ROOT, startDevPack } from "./helpers";
+import { exportOf, fixture, PACK, ROOT, sharedDevPack } from "./helpers";
 
 const mandatory = (r: CheckResult) =>
   [
@@ -20,9 +20,8 @@ const mandatory = (r: CheckResult) =>
 describe("gate: verdicts of the real pack", function () {
   let pack: PolicyPack;
   before(async () => {
-    pack = await startDevPack();
+    pack = await sharedDevPack();
   });
-  after(() => pack?.close());
 
   const check = (cwd: string, extra: Partial<Parameters<typeof checkProgram>[0]> = {}) =>
     checkProgram(
@@ -96,6 +95,9 @@ describe("gate: verdicts of the real pack", function () {
         (v) => v.policyName === "bootstrap-user-no-groups" && v.enforcementLevel === "advisory",
       ),
     );
+    assert.ok(r.packs[0].policies.every((p) => p.enforcementLevel === "advisory"));
+    // The next check on the same pack starts again from the levels the pack declares.
+    assert.deepEqual(mandatory(await check(fixture("in-group"))), ["bootstrap-user-no-groups"]);
   });
 
   it("plans an update of the deployed stack from its export: the same config changes nothing", async () => {
