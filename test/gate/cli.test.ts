@@ -11,7 +11,7 @@ import AjvDraft04 from "ajv-draft-04";
 import { XMLParser } from "fast-xml-parser";
 import type { PolicyPack } from "../../gate/analyzer";
 import { main, type CliIO } from "../../gate/cli";
-import { fixture, ROOT, startDevPack } from "./helpers";
+import { fixture, ROOT, sharedDevPack } from "./helpers";
 
 function io(cwd = ROOT) {
   const out = { stdout: "", stderr: "" };
@@ -28,10 +28,9 @@ describe("gate CLI: flags, formats and exit statuses", function () {
   let pack: PolicyPack;
   let dir: string;
   before(async () => {
-    pack = await startDevPack();
+    pack = await sharedDevPack();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gate-cli-"));
   });
-  after(() => pack?.close());
   const run = async (argv: string[], cwd = ROOT) => {
     const { cli, out } = io(cwd);
     const code = await main(argv, cli, { pack, inProcess: true });
@@ -55,7 +54,7 @@ describe("gate CLI: flags, formats and exit statuses", function () {
 
   it("exits 1 on a mandatory violation, naming the policy", async () => {
     const r = await run(["--policy-pack", path.join(ROOT, "policy")], fixture("in-group"));
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /\[mandatory\] \[severity: high\] {2}bootstrap-user-no-groups/);
     assert.match(r.stdout, /policy check FAILED\.$/m);
   });

@@ -1,4 +1,7 @@
-/** What the gate tests share: one started policy pack, fixture paths, a state export builder. */
+/**
+ * What the gate tests share: one started policy pack, fixture paths, a state export builder.
+ * Also a mocha root hook plugin (.mocharc.js requires it): it closes the shared pack after the run.
+ */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,17 +13,29 @@ export const ROOT = path.join(__dirname, "..", "..");
 export const PACK = path.join(ROOT, "policy");
 export const fixture = (name: string) => path.join(ROOT, "test", "fixtures", "programs", name);
 
-/** The real pack, started once for the dev stack's config (a pack start type-checks it: seconds). */
-export async function startDevPack(): Promise<PolicyPack> {
+let devPack: Promise<PolicyPack> | undefined;
+
+/** The real pack for the dev stack's config, started once for all test files (a start type-checks it). */
+export function sharedDevPack(): Promise<PolicyPack> {
   const { project, config, secretKeys } = loadStackConfig(ROOT, "dev");
-  return PolicyPack.start(PACK, 60_000, {
+  devPack ??= PolicyPack.start(PACK, 60_000, {
     project: project.name,
     stack: "dev",
     config,
     secretKeys,
     dryRun: true,
   });
+  return devPack;
 }
+
+export const mochaHooks = {
+  async afterAll() {
+    await devPack?.then(
+      (pack) => pack.close(),
+      () => undefined,
+    );
+  },
+};
 
 /** A `pulumi stack export` of the plan, as the engine would have saved it after `up`. */
 export function exportOf(result: CheckResult): string {

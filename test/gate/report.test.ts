@@ -7,22 +7,20 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as assert from "node:assert/strict";
-import { PolicyPack } from "../../gate/analyzer";
+import type { PolicyPack } from "../../gate/analyzer";
 import { checkExport } from "../../gate/check";
 import { FORMATS, render } from "../../gate/report";
 import { T } from "../../policy/lib/resource-types";
 import { assertNoSecretPiece, awkwardSecrets, SECRET_FORMS, secretIn } from "../policy/secrets";
-import { PACK } from "./helpers";
+import { PACK, sharedDevPack } from "./helpers";
 
 const urn = (type: string, name: string) => `urn:pulumi:dev::management-bootstrap::${type}::${name}`;
 
 describe("gate reports: no piece of a secret in any format", function () {
-  // One pack for all cases, started without stack context as for --file.
   let pack: PolicyPack;
   before(async () => {
-    pack = await PolicyPack.start(PACK, 60_000);
+    pack = await sharedDevPack();
   });
-  after(() => pack?.close());
   for (const form of SECRET_FORMS) {
     for (const seed of ["a", "b"]) {
       it(`secrets in ${form} form (seed ${seed})`, async () => {
