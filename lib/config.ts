@@ -90,11 +90,6 @@ function shown(key: ConfigKey, raw: string): string {
     : quoted;
 }
 
-function parseBoolean(raw: string): boolean | undefined {
-  // The same spellings pulumi.Config.getBoolean accepts.
-  return raw === "true" ? true : raw === "false" ? false : undefined;
-}
-
 /** `source` is the stack's config, or a plain map in tests. */
 export async function loadConfig(source = stackConfig): Promise<BootstrapConfig> {
   const problems: string[] = [];
@@ -108,7 +103,8 @@ export async function loadConfig(source = stackConfig): Promise<BootstrapConfig>
   const bool = (key: ConfigKey, fallback: boolean): boolean => {
     const raw = read(key);
     if (raw === undefined || raw === UNKNOWN) return fallback;
-    const value = parseBoolean(raw);
+    // The same spellings pulumi.Config.getBoolean accepts.
+    const value = raw === "true" ? true : raw === "false" ? false : undefined;
     if (value === undefined) problem(key, raw, "is not a boolean", "true or false");
     return value ?? fallback;
   };
