@@ -1,8 +1,8 @@
 /** What the two hand-off CLIs share: the process seam, flags, exit codes, the stack output and its secrets. */
-import { openSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { openSync, promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import * as tty from "node:tty";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { read } from "read";
@@ -23,8 +23,10 @@ export interface CliIo {
   askPassphrase(question: string): Promise<string>;
 }
 
-export type Flags = Readonly<Record<string, string | boolean | undefined>>;
-export type StackOutputs = Readonly<Record<string, unknown>>;
+type Flags = Readonly<Record<string, string | boolean | undefined>>;
+type StackOutputs = Readonly<Record<string, unknown>>;
+type Body = (flags: Flags, io: CliIo) => Promise<void>;
+type Tool = (argv: string[], io: CliIo) => Promise<number>;
 
 const COMMON_OPTIONS: ParseArgsConfig["options"] = {
   "stack-output": { type: "string" },
@@ -32,17 +34,8 @@ const COMMON_OPTIONS: ParseArgsConfig["options"] = {
   help: { type: "boolean", short: "h" },
 };
 
-/**
- * A CLI taking --stack-output, --private-key, --help and `options` (strict: no positionals).
- * Bad input becomes one line on stderr and exit status 2; unexpected errors print their message
- * only (no stack, no values) and exit 1. Either line passes through safeLine.
- */
-export function cli(
-  tool: string,
-  usage: string,
-  options: ParseArgsConfig["options"],
-  body: (flags: Flags, io: CliIo) => Promise<void>,
-): (argv: string[], io: CliIo) => Promise<number> {
+/** Bad input: one line, exit 2; anything else: its message only (a stack could hold values), exit 1. */
+export function cli(tool: string, usage: string, options: ParseArgsConfig["options"], body: Body): Tool {
   return async (argv, io) => {
     try {
       let flags: Flags;
@@ -57,26 +50,18 @@ export function cli(
       else await body(flags, io);
       return 0;
     } catch (error) {
-      if (error instanceof HandoffInputError) {
-        io.stderr.write(`${tool}: ${safeLine(error.message)}\n`);
-        return 2;
-      }
+      const badInput = error instanceof HandoffInputError;
       const message = error instanceof Error ? error.message : String(error);
-      io.stderr.write(`${tool}: unexpected error: ${safeLine(message)}\n`);
-      return 1;
+      io.stderr.write(`${tool}: ${badInput ? "" : "unexpected error: "}${safeLine(message)}\n`);
+      return badInput ? 2 : 1;
     }
   };
 }
 
-/** Runs a tool as the program's entry point (`ts-node handoff/TOOL.ts ...`) and sets the exit status. */
-export function runMain(tool: (argv: string[], io: CliIo) => Promise<number>): void {
+export function runMain(tool: Tool): void {
   const io: CliIo = {
     stdinIsTTY: Boolean(process.stdin.isTTY),
-    async readStdin() {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString("utf8");
-    },
+    readStdin: async () => String(await buffer(process.stdin)),
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
@@ -87,10 +72,9 @@ export function runMain(tool: (argv: string[], io: CliIo) => Promise<number>): v
   void tool(process.argv.slice(2), io).then((code) => (process.exitCode = code));
 }
 
-/** The file a flag names, resolved against the operator's folder. */
 async function readFlagFile(io: CliIo, flag: string, file: string): Promise<Buffer> {
   try {
-    return await readFile(path.resolve(io.cwd, file));
+    return await fs.readFile(path.resolve(io.cwd, file));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : "not readable";
@@ -100,7 +84,6 @@ async function readFlagFile(io: CliIo, flag: string, file: string): Promise<Buff
 
 const PRODUCE_HINT = "expected the JSON printed by `pulumi stack output --json --show-secrets`";
 
-/** The stack output JSON from --stack-output FILE or from standard input. */
 export async function readStackOutputs(io: CliIo, flags: Flags): Promise<StackOutputs> {
   const file = flags["stack-output"] as string | undefined;
   if (file === undefined && io.stdinIsTTY) {
@@ -124,7 +107,6 @@ export async function readStackOutputs(io: CliIo, flags: Flags): Promise<StackOu
   return parsed as StackOutputs;
 }
 
-/** A non-empty string output, or undefined when it is absent (or null). */
 export function stringOutput(outputs: StackOutputs, name: string): string | undefined {
   const value = outputs[name];
   if (value === undefined || value === null) return undefined;
@@ -142,17 +124,13 @@ export function stringOutput(outputs: StackOutputs, name: string): string | unde
   return value;
 }
 
-/** A non-empty string output; `hint` says how to get it when it is missing. */
 export function requireOutput(outputs: StackOutputs, name: string, hint: string): string {
   const value = stringOutput(outputs, name);
   if (value === undefined) throw new HandoffInputError(`stack output has no \`${name}\`; ${hint}`);
   return value;
 }
 
-/**
- * A secret output, `plain` or, with pgpKey set, `encrypted` and decrypted with --private-key (the
- * key `pgpKeyFingerprint` names; passphrase from PGP_PASSPHRASE or a prompt). `missing`: neither exists.
- */
+/** The stack has `plain` without a pgpKey and `encrypted` with one; `missing` is the error for neither. */
 export async function readSecretOutput(
   io: CliIo,
   flags: Flags,
@@ -174,14 +152,12 @@ export async function readSecretOutput(
   }
   const key = await readPrivateKeyFile(await readFlagFile(io, "--private-key", keyFile), keyFile);
   assertKeyMatchesFingerprint(key, fingerprint());
-  const unlocked = await unlockPrivateKey(
-    key,
-    async (id) => io.env.PGP_PASSPHRASE ?? io.askPassphrase(`Passphrase for PGP key ${id}:`),
-  );
-  return decryptOutput(encrypted, ciphertext, unlocked);
+  const ask = async (id: string) =>
+    io.env.PGP_PASSPHRASE ?? io.askPassphrase(`Passphrase for PGP key ${id}:`);
+  return decryptOutput(encrypted, ciphertext, await unlockPrivateKey(key, ask));
 }
 
-/** Asks one question without echoing the answer (npm's `read`, as the npm CLI uses for passwords). */
+/** npm's `read`, as the npm CLI asks for passwords. */
 export async function askHidden(question: string, input: Readable, output: Writable): Promise<string> {
   try {
     return await read({ prompt: question, silent: true, replace: "", input, output });
@@ -193,10 +169,7 @@ export async function askHidden(question: string, input: Readable, output: Writa
   }
 }
 
-/**
- * Asks on the controlling terminal (/dev/tty), as gpg and ssh do: standard input may be the
- * piped stack output, and standard output may be a file.
- */
+/** On /dev/tty, as gpg and ssh ask: stdin may be the piped stack output, and stdout a file. */
 async function askHiddenOnTerminal(question: string): Promise<string> {
   let fds: number[];
   try {

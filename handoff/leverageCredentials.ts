@@ -1,7 +1,4 @@
-/**
- * `npm run leverage-credentials`: turns the stack outputs into the access keys CSV that
- * `leverage credentials configure --type BOOTSTRAP --credentials-file keys.csv` reads.
- */
+/** `npm run leverage-credentials`: the stack outputs as the access keys CSV that Leverage reads. */
 import { randomBytes } from "node:crypto";
 import { promises as fs, type Stats } from "node:fs";
 import * as path from "node:path";
@@ -10,6 +7,8 @@ import { cli, readSecretOutput, readStackOutputs, requireOutput, runMain, string
 import { HandoffInputError } from "./errors";
 
 const TOOL = "leverage-credentials";
+const ACCESS_KEY_HINT =
+  "set `pulumi config set createAccessKey true` and run `pulumi up` to create the bootstrap user's access key";
 
 export const LEVERAGE_CREDENTIALS_USAGE = `Usage: pulumi stack output --json --show-secrets | npm run --silent leverage-credentials -- [options]
 
@@ -40,11 +39,7 @@ export const leverageCredentials = cli(
     const target = output === "-" ? undefined : path.resolve(io.cwd, output);
     if (target !== undefined) await assertSecretFileTarget(target, output);
     const outputs = await readStackOutputs(io, flags);
-    const accessKeyId = requireOutput(
-      outputs,
-      "accessKeyId",
-      "set `pulumi config set createAccessKey true` and run `pulumi up` to create the bootstrap user's access key",
-    );
+    const accessKeyId = requireOutput(outputs, "accessKeyId", ACCESS_KEY_HINT);
     validateAccessKeyId(accessKeyId); // before the secret, so a wrong value never costs a passphrase prompt
     const secretAccessKey = await readSecretOutput(io, flags, outputs, {
       plain: "secretAccessKey",
@@ -69,8 +64,6 @@ export const leverageCredentials = cli(
 
 // As binbashar/leverage credentials.py `_extract_credentials` reads it (csv.DictReader, re.match on KEY_ID and
 // SECRET_KEY, anchored here) and as its test fixture: header, one row, LF, no quoting, no byte-order mark.
-
-/** Checks the key ID against Leverage's format; the error names the field, never the value. */
 export function validateAccessKeyId(accessKeyId: string): void {
   if (!/^[A-Z0-9]{20}$/.test(accessKeyId)) {
     throw new HandoffInputError(
@@ -79,7 +72,6 @@ export function validateAccessKeyId(accessKeyId: string): void {
   }
 }
 
-/** Checks the secret against Leverage's format; the error gives its length only. */
 export function validateSecretAccessKey(secretAccessKey: string): void {
   if (!/^[a-zA-Z0-9/+]{40}$/.test(secretAccessKey)) {
     throw new HandoffInputError(
@@ -88,7 +80,6 @@ export function validateSecretAccessKey(secretAccessKey: string): void {
   }
 }
 
-/** The CSV text, after validating both values. */
 export function leverageCredentialsCsv(accessKeyId: string, secretAccessKey: string): string {
   validateAccessKeyId(accessKeyId);
   validateSecretAccessKey(secretAccessKey);

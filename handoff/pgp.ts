@@ -1,7 +1,4 @@
-/**
- * Decrypting `encryptedPassword` and `encryptedSecretAccessKey`. The AWS provider (iam encryption.go, vault
- * pgpkeys `EncryptShares`) writes a BINARY OpenPGP message to the one public key, base64-encoded.
- */
+/** The AWS provider (iam encryption.go, vault pgpkeys) writes base64 of a binary OpenPGP message. */
 import * as openpgp from "openpgp";
 import { quote } from "../lib/text";
 import { HandoffInputError } from "./errors";
@@ -45,7 +42,6 @@ export function fingerprintOf(key: openpgp.Key): string {
   return key.getFingerprint().toLowerCase();
 }
 
-/** Unlocks a passphrase-protected key; `askPassphrase` is called only when the key has one. */
 export async function unlockPrivateKey(
   key: openpgp.PrivateKey,
   askPassphrase: (keyFingerprint: string) => Promise<string>,
@@ -61,7 +57,6 @@ export async function unlockPrivateKey(
   }
 }
 
-/** Rejects a key that is not the one the stack says it encrypted to (`pgpKeyFingerprint`). */
 export function assertKeyMatchesFingerprint(key: openpgp.Key, expectedFingerprint: string | undefined): void {
   const actual = fingerprintOf(key);
   if (expectedFingerprint !== undefined && actual !== expectedFingerprint.trim().toLowerCase()) {
@@ -71,12 +66,7 @@ export function assertKeyMatchesFingerprint(key: openpgp.Key, expectedFingerprin
   }
 }
 
-/** Decrypts one encrypted output (base64 binary message, the provider's form, or armored) to UTF-8 text. */
-export async function decryptOutput(
-  outputName: string,
-  encoded: string,
-  key: openpgp.PrivateKey,
-): Promise<string> {
+export async function decryptOutput(name: string, encoded: string, key: openpgp.PrivateKey): Promise<string> {
   const text = encoded.trim();
   let message: openpgp.Message<Uint8Array | string>;
   try {
@@ -86,19 +76,16 @@ export async function decryptOutput(
       : await openpgp.readMessage({ binaryMessage: fromBase64(text) ?? new Uint8Array() });
   } catch {
     throw new HandoffInputError(
-      `output \`${outputName}\` is not a base64-encoded OpenPGP message (the form the AWS provider writes for a pgpKey)`,
+      `output \`${name}\` is not a base64-encoded OpenPGP message (the form the AWS provider writes for a pgpKey)`,
     );
   }
-  const recipients = message.getEncryptionKeyIDs().map((id) => id.toHex());
-  const ours = new Set(key.getKeyIDs().map((id) => id.toHex()));
-  // An anonymous recipient (RFC 4880 5.1 wildcard key ID) names no key to check against.
-  if (
-    recipients.length > 0 &&
-    !recipients.includes("0000000000000000") &&
-    !recipients.some((id) => ours.has(id))
-  ) {
+  const recipients = message.getEncryptionKeyIDs();
+  const ours = key.getKeyIDs();
+  // An anonymous recipient (RFC 4880 5.1 wildcard key ID) equals any key ID: nothing to check.
+  if (recipients.length > 0 && !recipients.some((id) => ours.some((own) => id.equals(own, true)))) {
+    const ids = recipients.map((id) => id.toHex()).join(", ");
     throw new HandoffInputError(
-      `output \`${outputName}\` was encrypted for key ID ${recipients.join(", ")}, not for private key ${fingerprintOf(key)}`,
+      `output \`${name}\` was encrypted for key ID ${ids}, not for private key ${fingerprintOf(key)}`,
     );
   }
   let data: Uint8Array;
@@ -106,12 +93,12 @@ export async function decryptOutput(
     ({ data } = await openpgp.decrypt({ message, decryptionKeys: key, format: "binary" }));
   } catch (error) {
     throw new HandoffInputError(
-      `cannot decrypt output \`${outputName}\` with private key ${fingerprintOf(key)}: ${errorText(error)}`,
+      `cannot decrypt output \`${name}\` with private key ${fingerprintOf(key)}: ${errorText(error)}`,
     );
   }
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(data);
   } catch {
-    throw new HandoffInputError(`output \`${outputName}\` decrypted to bytes that are not UTF-8 text`);
+    throw new HandoffInputError(`output \`${name}\` decrypted to bytes that are not UTF-8 text`);
   }
 }

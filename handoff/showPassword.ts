@@ -1,7 +1,4 @@
-/**
- * `npm run show-password`: shows the bootstrap user's console sign-in details on the operator's
- * terminal, decrypting `encryptedPassword` when the stack used a pgpKey.
- */
+/** `npm run show-password`: the bootstrap user's console sign-in details, on the operator's terminal only. */
 import { stripControl } from "../lib/text";
 import { cli, readSecretOutput, readStackOutputs, requireOutput, runMain } from "./cli";
 import { HandoffInputError } from "./errors";

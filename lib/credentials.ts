@@ -1,21 +1,7 @@
 /**
- * Credential rotation: which settings the current console password (and access key) were
- * issued with, and when they are issued again.
- *
- * Why not just `ignoreChanges` on the login profile: the engine copies an ignored property's
- * OLD input into the new inputs and keeps it even when the resource is replaced
- * (pkg/resource/deploy/step_generator.go, processIgnoreChanges, whose result becomes the
- * replacement's inputs), so a new pgpKey or passwordLength would never reach AWS, not even
- * at a rotation.
- *
- * Instead, each value of `credentialsRotation` gets its own `random.RandomId` (the "issue"),
- * whose logical name is derived from that value and whose `keepers` record the settings at
- * creation (`ignoreChanges: ["keepers"]` freezes them). The login profile and the access key
- * take passwordLength and pgpKey from those keepers and use the issue's id as
- * `replacementTrigger`. So:
- * - a change of passwordLength or pgpKey alone changes nothing in AWS (the issue is frozen);
- * - a change of credentialsRotation creates a new issue with the current settings and a new
- *   id, which replaces the login profile (new password) and the access key.
+ * Credentials come from an "issue", a random.RandomId per credentialsRotation value with frozen keepers, not
+ * from `ignoreChanges` on the login profile: the engine copies an ignored property's old input even into a
+ * replacement (step_generator.go, processIgnoreChanges), so a new pgpKey or passwordLength never reaches AWS.
  */
 import { createHash } from "node:crypto";
 import type { BootstrapConfig } from "./config";
@@ -36,16 +22,12 @@ export function issueKeepers(config: BootstrapConfig): Record<string, string> {
   return keepers;
 }
 
-/** The settings the current credentials were issued with. */
 export interface IssuedSettings {
   passwordLength: number;
   pgpKey?: string;
 }
 
-/**
- * Reads an issue's keepers back. The engine always returns them; a missing entry only happens
- * under test mocks that return no state, and then the configured value is the right one.
- */
+/** Only test mocks that return no state leave a keeper out; the configured value is the right one then. */
 export function readIssueKeepers(
   keepers: Record<string, string> | undefined,
   config: BootstrapConfig,
@@ -57,10 +39,7 @@ export function readIssueKeepers(
   };
 }
 
-/**
- * Settings changed in config since the current credentials were issued: they wait for the
- * next rotation. Returns one sentence per setting, naming the key (never a key's contents).
- */
+/** One sentence per setting that waits for the next rotation, naming it (never a key's contents). */
 export function pendingSettings(config: BootstrapConfig, issued: IssuedSettings): string[] {
   const pending: string[] = [];
   if (issued.passwordLength !== config.passwordLength) {

@@ -1,17 +1,9 @@
 /**
- * Checks the `pgpKey` config value the way the AWS provider will use it, so a bad key fails
- * before anything is created instead of after the login profile exists.
- *
- * The provider (terraform-provider-aws internal/vault/helper/pgpkeys, GetEntities) accepts
- * either `keybase:<username>` or a standard-base64 encoding of the binary (not ASCII-armored)
- * public key, reads its first entity and encrypts to it; `key_fingerprint` is the primary
- * key's fingerprint in lower-case hex, which is what openpgp.js `getFingerprint()` returns too.
+ * Checks `pgpKey` as the AWS provider will use it (internal/vault/helper/pgpkeys, GetEntities: keybase:<user>
+ * or base64 of the binary public key), so a bad key fails before the login profile exists.
  */
 import * as openpgp from "openpgp";
 
-export const KEYBASE_PREFIX = "keybase:";
-
-/** What `pgpKey` must look like, for error messages. */
 export const PGP_KEY_EXPECTED_FORM =
   "a base64 OpenPGP public key (gpg --export <key-id> | base64 -w0) or keybase:<username>";
 
@@ -21,22 +13,19 @@ const KEYBASE_PATTERN = /^keybase:[A-Za-z0-9_]+$/;
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export interface PgpRecipient {
-  /** The config value, passed to the provider unchanged. */
+  /** Passed to the provider unchanged. */
   value: string;
-  /** Lower-case hex fingerprint of the primary key; unknown here for keybase: recipients. */
+  /** Lower-case hex, as the provider's key_fingerprint; unknown for keybase: recipients. */
   fingerprint?: string;
 }
 
-/** A pgpKey value that cannot be used; `reason` is safe to print (it never repeats the key). */
+/** Its message is safe to print: it never repeats the key. */
 export class PgpKeyError extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-    this.name = "PgpKeyError";
-  }
+  override readonly name = "PgpKeyError";
 }
 
 export async function parsePgpRecipient(value: string): Promise<PgpRecipient> {
-  if (value.startsWith(KEYBASE_PREFIX)) {
+  if (value.startsWith("keybase:")) {
     if (!KEYBASE_PATTERN.test(value)) throw new PgpKeyError("is not a valid keybase:<username>");
     return { value };
   }

@@ -1,17 +1,14 @@
 /**
- * The one way a value reaches a message, a report or an error line: secrets are redacted first,
- * then the text is quoted and cut, and control characters never pass (no ANSI or OSC sequence,
- * no newline that starts a fake `::error::` line in a CI log).
- *
- * Redacting before cutting and escaping matters: a secret cut in half, or with its `"` and `\`
- * escaped, no longer matches itself and would leak in pieces.
+ * The one way a value reaches a message, a report or an error line. Secrets are redacted before the text is
+ * cut or escaped: cut in half, or with `"` and `\` escaped, a secret no longer matches and leaks in pieces.
+ * Control characters never pass: no ANSI or OSC sequence, no newline that starts a fake `::error::` CI line.
  */
 import * as pulumi from "@pulumi/pulumi";
 
 export const REDACTED = "[secret]";
 
-/** Secrets shorter than this are not searched for in text: they would redact ordinary words. */
-export const MIN_SECRET_LENGTH = 4;
+// Shorter secrets are not searched for in text: they would redact ordinary words.
+const MIN_SECRET_LENGTH = 4;
 
 // ESC-introduced sequences (CSI, OSC up to BEL or ST, and two-character escapes), then any
 // other C0 or C1 control character or DEL. Tabs and newlines go too: a value is one line.
@@ -20,16 +17,12 @@ const CONTROL =
   /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]?|[\u0000-\u001f\u007f-\u009f]/g;
 /* eslint-enable no-control-regex */
 
-/** The text without control characters or terminal escape sequences. */
 export function stripControl(text: string): string {
   return text.replace(CONTROL, "");
 }
 
-/**
- * Every occurrence of every secret replaced by `[secret]`, longest first; the JSON-escaped form
- * of each secret too, for text that holds it inside a JSON string.
- */
-export function redact(text: string, secrets: Iterable<string>): string {
+/** Longest first; the JSON-escaped form too, for text that holds a secret inside a JSON string. */
+function redact(text: string, secrets: Iterable<string>): string {
   const forms = [...secrets].flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]);
   const list = [...new Set(forms)].filter((s) => s.length >= MIN_SECRET_LENGTH);
   list.sort((a, b) => b.length - a.length);
@@ -38,18 +31,8 @@ export function redact(text: string, secrets: Iterable<string>): string {
   return out;
 }
 
-export interface QuoteOptions {
-  /** Values that must never appear, not even in part. */
-  secrets?: Iterable<string>;
-  /** Most characters of the value shown, then "..." (default 80). */
-  max?: number;
-}
-
-/**
- * A value for a message: redacted, then cut, JSON-quoted and stripped of control characters.
- * A secret in wire form (see `isSecretValue`) shows as `[secret]`.
- */
-export function quote(value: unknown, options: QuoteOptions = {}): string {
+/** `secrets` never appear, not even in part; at most `max` characters of the value show, then "...". */
+export function quote(value: unknown, options: { secrets?: Iterable<string>; max?: number } = {}): string {
   const max = options.max ?? 80;
   const secrets = [...(options.secrets ?? []), ...secretStrings(value)];
   if (isSecretValue(value)) return REDACTED;
@@ -76,9 +59,8 @@ function replaceSecrets(_key: string, v: unknown): unknown {
 }
 
 /**
- * A secret as the engine, the SDK or `pulumi stack export` writes it: an object whose
- * `specialSigKey` is the secret signature, holding `value` (wire form), `ciphertext`
- * (export without --show-secrets) or `plaintext` (export with --show-secrets, JSON text).
+ * As the engine, the SDK or `pulumi stack export` writes a secret: `value` (wire form), `ciphertext` (export)
+ * or `plaintext` (export --show-secrets, JSON text), beside the secret signature.
  */
 export function isSecretValue(v: unknown): v is Record<string, unknown> {
   return (
@@ -88,21 +70,16 @@ export function isSecretValue(v: unknown): v is Record<string, unknown> {
   );
 }
 
-/**
- * Every string held inside a secret anywhere in `value`, in any of the three forms, so that text
- * built from the unwrapped value can be redacted. `plaintext` is JSON: both the text and the
- * strings it decodes to are collected.
- */
+/** Every string inside a secret anywhere in `value`, for redacting text built from the unwrapped value. */
 export function secretStrings(value: unknown, inSecret = false, out: string[] = []): string[] {
-  if (typeof value === "string") {
-    if (inSecret) out.push(value);
-  } else if (typeof value === "number" || typeof value === "boolean") {
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
     if (inSecret) out.push(String(value));
   } else if (Array.isArray(value)) {
     for (const item of value) secretStrings(item, inSecret, out);
   } else if (value !== null && typeof value === "object") {
     const secret = inSecret || isSecretValue(value);
     const record = value as Record<string, unknown>;
+    // `plaintext` is JSON: the text and the strings it decodes to.
     if (isSecretValue(value) && typeof record.plaintext === "string") {
       out.push(record.plaintext);
       try {
