@@ -8,8 +8,7 @@
  * stack outputs (sdk/nodejs/cmd/run/run.ts).
  */
 // Per-module imports of @pulumi/aws: the same objects at run time (its index only lazy-loads
-// these modules), but the type checker reads IAM's declarations instead of all of AWS's
-// (`npm run typecheck` parses ~0.3M lines of definitions instead of ~0.8M).
+// these modules), but the type checker reads IAM's declarations instead of all of AWS's.
 import { getCallerIdentity } from "@pulumi/aws/getCallerIdentity";
 import { getPartition } from "@pulumi/aws/getPartition";
 import * as iam from "@pulumi/aws/iam";
