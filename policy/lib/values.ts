@@ -1,27 +1,25 @@
-/**
- * Reading resource properties. Policies read the plain props, not @pulumi/policy's unknown-checking
- * proxy, whose UnknownValueError would end the whole policy run. A value unknown during preview or
- * a CloudFormation intrinsic (`Ref`, `Fn::*`, never resolved) throws CannotCheck where a rule needs
- * it; ./define.ts makes that a finding about that resource only.
- */
+// Policies read plain props, not @pulumi/policy's proxy, whose UnknownValueError would end the whole run.
 import * as pulumi from "@pulumi/pulumi";
 import { quote } from "../../lib/text";
 import { knownSecrets } from "./engine";
 
-// The sentinels @pulumi/policy's proxy treats as unknown; the engine sends pulumi.runtime.unknownValue.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- @internal module, no typings
 const proxy = require("@pulumi/policy/proxy") as Record<string, unknown>;
+// The sentinels the proxy treats as unknown; the engine sends pulumi.runtime.unknownValue.
 const UNKNOWNS: ReadonlySet<unknown> = new Set([
   pulumi.runtime.unknownValue,
   ...Object.entries(proxy).flatMap(([k, v]) => (/^unknown[A-Z]\w*Value$/.test(k) ? [v] : [])),
 ]);
 
+/** Props as plain data: the proxy hands back its target for this key. */
+const TARGET = proxy.getSpecialProxyTarget as string;
+export const plain = (props: unknown) =>
+  ((props as Record<string, unknown> | undefined)?.[TARGET] ?? props ?? {}) as Record<string, unknown>;
+
 /** Stands for a CloudFormation intrinsic function in a parsed template (see ./iam.ts). */
 export const INTRINSIC = Symbol("CloudFormation intrinsic");
 
-const isUnknown = (v: unknown) => typeof v === "string" && UNKNOWNS.has(v);
-
-/** Thrown when a rule needs `what` but it is unknown (preview) or an intrinsic (CloudFormation). */
+/** Thrown when a rule needs `what` but it is unknown (preview) or an intrinsic (never resolved). */
 export class CannotCheck extends Error {
   constructor(
     readonly what: string,
@@ -39,7 +37,7 @@ export function need<V>(v: V, what: string): V {
 }
 
 function find(v: unknown, depth = 0): unknown {
-  if (v === INTRINSIC || isUnknown(v)) return v;
+  if (v === INTRINSIC || (typeof v === "string" && UNKNOWNS.has(v))) return v;
   if (v === null || typeof v !== "object" || depth > 64) return undefined;
   for (const x of Array.isArray(v) ? v : Object.values(v)) {
     const bad = find(x, depth + 1);
@@ -48,7 +46,6 @@ function find(v: unknown, depth = 0): unknown {
   return undefined;
 }
 
-/** A plain record, or undefined. */
 export const rec = (v: unknown) =>
   v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
@@ -59,19 +56,19 @@ export function field(o: unknown, key: string): unknown {
   return k === undefined ? undefined : r[k];
 }
 
-/** A non-empty string, or undefined; unknown/intrinsic: CannotCheck. */
+/** A non-empty string, or undefined. */
 export function str(v: unknown, what: string): string | undefined {
   need(v, what);
   return typeof v === "string" && v.length > 0 ? v : undefined;
 }
 
-/** The non-empty strings of a list (a single string counts as a list of one); unknown: CannotCheck. */
+/** The non-empty strings of a list (a single string counts as a list of one). */
 export function strs(v: unknown, what: string): string[] {
   need(v, what);
   return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === "string" && x.length > 0);
 }
 
-/** A value quoted for a message: redacted (every secret the pack has seen), cut, no control characters. */
-export function q(value: unknown, max = 80): string {
-  return quote(value === INTRINSIC ? "(intrinsic)" : value, { secrets: knownSecrets(), max });
+/** A value quoted for a message, redacted of every secret the pack has seen. */
+export function q(value: unknown): string {
+  return quote(value === INTRINSIC ? "(intrinsic)" : value, { secrets: knownSecrets() });
 }
