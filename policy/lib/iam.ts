@@ -1,23 +1,11 @@
-/**
- * Every door into IAM read once: each resource, whatever its provider, becomes facts (a credential
- * issued, permissions granted, a group joined, Identity Center turned on), and policies judge
- * facts, never resource types. aws-native resources, Cloud Control resources and the resources of
- * CloudFormation templates all take the CloudFormation shape, read by `cfnFacts`.
- *
- * Facts hold raw property values: a rule reads what it needs through ./values.ts `need`/`str`,
- * so an unknown or a CloudFormation intrinsic stops only the rule that needs that value.
- */
+// Every door into IAM read once, so policies judge facts, never resource types; CloudFormation-shaped resources
+// (aws-native, Cloud Control, templates) share one reader. Facts hold raw values, read through ./values.ts.
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
 import { knownSecrets, noteSecrets, parseJson } from "./engine";
 import { CannotCheck, field, INTRINSIC, need, q, rec, str, strs } from "./values";
-import {
-  IDENTITY_CENTER_CFN_PREFIXES,
-  IDENTITY_CENTER_PRINCIPALS,
-  IDENTITY_CENTER_TYPE_PREFIXES,
-  T,
-} from "./resource-types";
+import { IDENTITY_CENTER_CFN_PREFIXES, IDENTITY_CENTER_TYPE_PREFIXES, T } from "./resource-types";
 
 /** A resource as the policies see it: props are plain data (unknowns are the engine's sentinels). */
 export interface Subject {
@@ -59,12 +47,18 @@ export function describe(s: { type: string; name: string }): string {
 }
 
 const PRINCIPALS = ["user", "group", "role"] as const;
+/** The service principals that turn Identity Center on through AWS Organizations. */
+const IDENTITY_CENTER_PRINCIPALS: readonly string[] = ["sso.amazonaws.com", "identitystore.amazonaws.com"];
+
 function cred(kind: CredentialKind, user: unknown, pgpKey?: unknown): FactBody {
   return { f: "credential", kind, user, pgpKey };
 }
 function grant(to: PrincipalKind, names: unknown, arns?: unknown, docs?: unknown): FactBody {
   return { f: "grant", to, names, arns, docs };
 }
+/** One grant for each of `users`, `groups` and `roles` that is set. */
+const grantsToLists = (get: (key: string) => unknown, arns?: unknown, docs?: unknown) =>
+  PRINCIPALS.filter((to) => get(`${to}s`) != null).map((to) => grant(to, get(`${to}s`), arns, docs));
 /** The documents of a list of inline policies (each `{ [key]: document }`). */
 const docsOf = (list: unknown, key: string) => (Array.isArray(list) ? list.map((x) => field(x, key)) : list);
 
@@ -81,10 +75,7 @@ const CLASSIC = new Map<string, (p: Record<string, unknown>) => FactBody[]>([
   [T.userPolicyAttachment, (p) => [grant("user", p.user, p.policyArn)]],
   [T.groupPolicyAttachment, (p) => [grant("group", p.group, p.policyArn)]],
   [T.rolePolicyAttachment, (p) => [grant("role", p.role, p.policyArn)]],
-  [
-    T.policyAttachment,
-    (p) => PRINCIPALS.filter((to) => p[`${to}s`] != null).map((to) => grant(to, p[`${to}s`], p.policyArn)),
-  ],
+  [T.policyAttachment, (p) => grantsToLists((key) => p[key], p.policyArn)],
   [
     T.userPolicyAttachmentsExclusive,
     (p) => [
@@ -107,11 +98,6 @@ const CLASSIC = new Map<string, (p: Record<string, unknown>) => FactBody[]>([
 
 /** The facts of one resource (only those of kind `only`, if given); CannotCheck when it cannot be read yet. */
 export function factsOf<K extends Fact["f"] = Fact["f"]>(s: Subject, only?: K): Extract<Fact, { f: K }>[] {
-  const all = allFactsOf(s);
-  return (only ? all.filter((f) => f.f === only) : all) as Extract<Fact, { f: K }>[];
-}
-
-function allFactsOf(s: Subject): Fact[] {
   const via = describe(s);
   const out: Fact[] = (CLASSIC.get(s.type)?.(s.props) ?? []).map((f) => ({ ...f, via }));
   const p = s.props;
@@ -130,7 +116,7 @@ function allFactsOf(s: Subject): Fact[] {
     else if (IDENTITY_CENTER_TYPE_PREFIXES.some((x) => s.type.startsWith(x)))
       out.push({ f: "identityCenter", via });
   }
-  return out;
+  return (only ? out.filter((f) => f.f === only) : out) as Extract<Fact, { f: K }>[];
 }
 
 /** The resources of a CloudFormation template (body given as text or as an object). */
@@ -185,9 +171,9 @@ function cfnFacts(type: string, p: unknown, via: string, out: Fact[], depth: num
     case "aws::iam::managedpolicy":
     case "aws::iam::policy": {
       const doc = get("policyDocument");
-      const to = PRINCIPALS.filter((k) => get(`${k}s`) != null);
-      for (const k of to) add(grant(k, get(`${k}s`), undefined, [doc]));
-      if (to.length === 0) add({ f: "adminDoc", doc });
+      const grants = grantsToLists(get, undefined, [doc]);
+      grants.forEach(add);
+      if (grants.length === 0) add({ f: "adminDoc", doc });
       return;
     }
     case "aws::iam::accesskey":
@@ -202,9 +188,7 @@ function cfnFacts(type: string, p: unknown, via: string, out: Fact[], depth: num
 }
 
 /** `AWS::IAM::User` and `aws-native:iam:User` alike: `aws::iam::user`. */
-function cfnKey(type: unknown): string {
-  return typeof type === "string" ? type.toLowerCase() : "";
-}
+const cfnKey = (type: unknown) => (typeof type === "string" ? type.toLowerCase() : "");
 
 /** A template value with intrinsic functions replaced: `Ref` to a known principal by its name, any other by INTRINSIC. */
 function templateValue(v: unknown, names: ReadonlyMap<string, unknown>): unknown {
@@ -230,10 +214,7 @@ const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
   ),
 );
 
-/**
- * A JSON (or, with `yamlToo`, YAML) document from text; an object as is; undefined when
- * unreadable. When the text is a secret, every string inside it is one too: rules echo them.
- */
+/** A JSON (or YAML) document from text, an object as is, or undefined; a secret text's strings are secrets. */
 function parseDoc(v: unknown, yamlToo: boolean): unknown {
   if (typeof v !== "string") return rec(v);
   let doc = parseJson(v);
@@ -274,10 +255,8 @@ export function adminGrant(g: Extract<Fact, { f: "grant" }>): string | undefined
 
 /** Why an Identity Center fact is real (the resource itself, or a principal of Identity Center), or undefined. */
 export function turnsOnIdentityCenter(f: Extract<Fact, { f: "identityCenter" }>): string | undefined {
-  if (!("principals" in f)) return "an IAM Identity Center resource";
-  const hit = strs(f.principals, "service principals").find((x) =>
-    (IDENTITY_CENTER_PRINCIPALS as readonly string[]).includes(x),
-  );
+  if (!("principals" in f)) return "is an IAM Identity Center resource";
+  const hit = strs(f.principals, "service principals").find((x) => IDENTITY_CENTER_PRINCIPALS.includes(x));
   return hit ? `enables IAM Identity Center through AWS Organizations (${hit})` : undefined;
 }
 

@@ -18,10 +18,7 @@ export const noIdentityCenter = resourcePolicy(
   (s, _config, report) => {
     for (const f of factsOf(s, "identityCenter")) {
       const why = turnsOnIdentityCenter(f);
-      if (why)
-        report(
-          `${f.via} ${why.startsWith("an ") ? `is ${why}` : why}: remove it; Leverage's later SSO layer owns Identity Center.`,
-        );
+      if (why) report(`${f.via} ${why}: remove it; Leverage's later SSO layer owns Identity Center.`);
     }
   },
 );
