@@ -1,7 +1,4 @@
-/**
- * Runbook: the bootstrap user gets AdministratorAccess, attached directly; anyone else getting
- * administrator permissions, through whichever resource, is rejected before it is granted.
- */
+// The bootstrap user is the account's only administrator until Leverage's SSO layer takes over.
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
 import { resourcePolicy } from "../lib/define";

@@ -1,7 +1,4 @@
-/**
- * Runbook: share the credentials "using a secure way (e.g. password management service, GPG
- * keys, etc)". Without `pgpKey` the plaintext sits in the stack state and must be read out.
- */
+// Runbook: share the credentials "using a secure way"; without `pgpKey` the plaintext sits in the state.
 import { resourcePolicy } from "../lib/define";
 import { factsOf } from "../lib/iam";
 import { T } from "../lib/resource-types";

@@ -1,7 +1,4 @@
-/**
- * `leverage credentials configure --type BOOTSTRAP` needs one access key of the bootstrap user. A
- * count over the whole stack: a stack policy, detective (other users' keys: credentials-bootstrap-user-only).
- */
+// `leverage credentials configure --type BOOTSTRAP` needs one key: a count over the stack, so detective.
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
 import { stackPolicy } from "../lib/define";
 import { factsOf, type Subject } from "../lib/iam";
@@ -30,12 +27,10 @@ export const bootstrapUserAccessKeys = stackPolicy<UserNameConfig & { maximumAcc
   (resources, { userName, maximumAccessKeys: max }, report, each) => {
     const keys: Subject[] = [];
     each(resources, (s) => {
-      for (const f of factsOf(s, "credential"))
-        if (
-          f.kind === "access key" &&
-          isBootstrapUserName(str(f.user, "the user of its access key"), userName)
-        )
-          keys.push(s);
+      for (const f of factsOf(s, "credential")) {
+        const user = f.kind === "access key" ? str(f.user, "the user of its access key") : undefined;
+        if (isBootstrapUserName(user, userName)) keys.push(s);
+      }
     });
     keys.slice(max).forEach((extra, i) => {
       report(

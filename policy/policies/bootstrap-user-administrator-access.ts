@@ -1,7 +1,4 @@
-/**
- * Runbook: "It requires admin privileges which you can achieve by directly attaching the
- * `AdministratorAccess` policy to it". A fact about the whole stack: a stack policy, detective.
- */
+// Runbook: "directly attaching the `AdministratorAccess` policy"; a fact about the whole stack, so detective.
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
 import { bootstrapUserMustHave, isBootstrapUserName } from "../lib/bootstrap-user";
 import { namesOf } from "../lib/iam";

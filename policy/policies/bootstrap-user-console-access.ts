@@ -1,7 +1,4 @@
-/**
- * Runbook: the last step shows "Console sign-in URL, User name, Console password". A fact about
- * the whole stack: a stack policy, detective.
- */
+// Runbook: the hand-off is a "Console sign-in URL, User name, Console password"; detective, like any absence.
 import { bootstrapUserMustHave, isBootstrapUserName } from "../lib/bootstrap-user";
 import { q, str } from "../lib/values";
 

@@ -1,7 +1,4 @@
-/**
- * Runbook: AdministratorAccess attached directly, and nothing else. More is noise on a temporary
- * user and can silently cut its access (a permissions boundary caps AdministratorAccess).
- */
+// Runbook: AdministratorAccess and nothing else; a permissions boundary would even cap it.
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
 import { resourcePolicy } from "../lib/define";

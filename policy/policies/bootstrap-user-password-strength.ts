@@ -5,7 +5,7 @@ import { T } from "../lib/resource-types";
 import { need, q } from "../lib/values";
 
 /** The AWS provider's default `passwordLength` for UserLoginProfile. */
-export const PROVIDER_DEFAULT_PASSWORD_LENGTH = 20;
+const PROVIDER_DEFAULT_PASSWORD_LENGTH = 20;
 
 export const bootstrapUserPasswordStrength = resourcePolicy<{ minimumPasswordLength: number }>(
   {

@@ -1,7 +1,4 @@
-/**
- * Only the bootstrap user gets credentials: a console password for the runbook and one access key
- * for `leverage credentials configure --type BOOTSTRAP`; any other user's is rejected before it exists.
- */
+// Only the bootstrap user gets credentials; Leverage gives people access later, through its SSO layer.
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
 import { resourcePolicy } from "../lib/define";
 import { factsOf } from "../lib/iam";

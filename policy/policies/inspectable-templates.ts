@@ -1,7 +1,4 @@
-/**
- * The rules reach inside CloudFormation stacks and Cloud Control resources (../lib/iam.ts): what
- * the pack cannot read, it cannot judge.
- */
+// The rules reach inside CloudFormation and Cloud Control: what the pack cannot read, it cannot judge.
 import { resourcePolicy } from "../lib/define";
 import { factsOf } from "../lib/iam";
 

@@ -1,8 +1,4 @@
-/**
- * Runbook: "note your management account should be called `<project-name>-management`". Judged
- * on the stack config (when the engine analyzes the stack resource, before anything is created)
- * and on every IAM account alias.
- */
+// Runbook: "note your management account should be called `<project-name>-management`".
 import { MANAGEMENT_ACCOUNT_SUFFIX, PROJECT_NAME_PATTERN } from "../../lib/naming";
 import { resourcePolicy } from "../lib/define";
 import { stackConfig } from "../lib/engine";
@@ -10,12 +6,7 @@ import { factsOf } from "../lib/iam";
 import { T } from "../lib/resource-types";
 import { need, q } from "../lib/values";
 
-interface AccountNameConfig {
-  projectName?: string;
-  nameSuffix: string;
-}
-
-export const managementAccountName = resourcePolicy<AccountNameConfig>(
+export const managementAccountName = resourcePolicy<{ projectName?: string; nameSuffix: string }>(
   {
     name: "management-account-name",
     description: "The management account's name and alias must be `<project>-management`.",
@@ -57,6 +48,7 @@ export const managementAccountName = resourcePolicy<AccountNameConfig>(
         ? undefined
         : `is ${q(name)}, whose project part is not valid`;
     };
+    // The engine analyzes the stack resource before anything is created: the time to judge the stack config.
     if (s.type === T.stack) {
       const key = (k: string) => `\`${stack.name}:${k}\``;
       if (stackProject !== undefined && !PROJECT_NAME_PATTERN.test(stackProject)) {
