@@ -7,13 +7,8 @@ import { describe, type Subject } from "./iam";
 import { CannotCheck, plain } from "./values";
 import { findWaiver, todayUtc, waiverKnobs, waiverProblems, waiverTarget, type Waiver } from "./waivers";
 
-export interface PolicyInfo {
-  name: string;
-  description: string;
-  enforcementLevel: Extract<policy.EnforcementLevel, "mandatory" | "advisory">;
-  severity: policy.Severity;
-  remediationSteps: string;
-}
+type Metadata = Required<Pick<policy.Policy, "name" | "description" | "severity" | "remediationSteps">>;
+export type PolicyInfo = Metadata & { enforcementLevel: "mandatory" | "advisory" };
 type Knobs = policy.PolicyConfigSchema["properties"];
 type Config<C> = C & { waivers: Waiver[]; waiverMaxDays: number };
 /** Report a finding about `target` (default: the resource judged); `advisory` lowers its level. */
