@@ -12,9 +12,7 @@ export const administratorBootstrapUserOnly = resourcePolicy<UserNameConfig>(
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps:
-      "Remove the AdministratorAccess (or `*` on `*`) grant from the other user, group or role: the bootstrap user is " +
-      "the account's only administrator until Leverage's SSO layer takes over. Keep AdministratorAccess in any " +
-      "UserPolicyAttachmentsExclusive of the bootstrap user.",
+      "Remove the AdministratorAccess (or `*` on `*`) grant from the other user, group or role: the bootstrap user is the account's only administrator until Leverage's SSO layer takes over. Keep AdministratorAccess in any UserPolicyAttachmentsExclusive of the bootstrap user.",
   },
   { userName: userNameKnob },
   (s, { userName }, report) => {
@@ -32,20 +30,17 @@ export const administratorBootstrapUserOnly = resourcePolicy<UserNameConfig>(
         if (names.length === 0 && !pending)
           report(`${f.via} grants ${why} to an IAM ${f.to} with no name: remove it.`);
         if (pending) throw pending;
-      } else if (f.f === "adminDoc") {
-        if (allowsEverything(f.doc, "policy document")) {
-          report(
-            `${f.via} creates a policy that allows * on *: use AWS's AdministratorAccess for the bootstrap user instead of a home-made administrator policy.`,
-          );
-        }
+      } else if (f.f === "adminDoc" && allowsEverything(f.doc, "policy document")) {
+        report(
+          `${f.via} creates a policy that allows * on *: use AWS's AdministratorAccess for the bootstrap user instead of a home-made administrator policy.`,
+        );
       } else if (f.f === "exclusive") {
         const user = str(f.user, "userName");
         if (!isBootstrapUserName(user, userName)) continue;
-        if (!strs(f.arns, "policyArns").some(isAdministratorAccessPolicyArn)) {
+        if (!strs(f.arns, "policyArns").some(isAdministratorAccessPolicyArn))
           report(
             `${f.via} sets the complete list of the bootstrap user ${q(user)}'s managed policies without AdministratorAccess, which would detach it: add arn:aws:iam::aws:policy/AdministratorAccess to policyArns.`,
           );
-        }
       }
     }
   },

@@ -11,8 +11,7 @@ export const bootstrapCredentialsEncrypted = resourcePolicy(
     enforcementLevel: "advisory",
     severity: "medium",
     remediationSteps:
-      "Set the stack config `pgpKey` (a base64 public key or `keybase:<user>`) so the UserLoginProfile and " +
-      "AccessKey get `pgpKey` and the outputs carry only ciphertext for the receiving operator.",
+      "Set the stack config `pgpKey` (a base64 public key or `keybase:<user>`) so the UserLoginProfile and AccessKey get `pgpKey` and the outputs carry only ciphertext for the receiving operator.",
   },
   {},
   (s, _config, report) => {
@@ -23,8 +22,7 @@ export const bootstrapCredentialsEncrypted = resourcePolicy(
       const user = typeof f.user === "string" ? ` (user ${q(f.user)})` : "";
       const secret = f.kind === "access key" ? "secret access key" : "console password";
       report(
-        `${f.via}${user} has no pgpKey, so its ${secret} is handed over as a plain value (a Pulumi secret, ` +
-          `readable by anyone who can read the stack) rather than encrypted for the receiving operator: set pgpKey to their public key.`,
+        `${f.via}${user} has no pgpKey, so its ${secret} is handed over as a plain value (a Pulumi secret, readable by anyone who can read the stack) rather than encrypted for the receiving operator: set pgpKey to their public key.`,
       );
     }
   },

@@ -11,8 +11,7 @@ export const bootstrapUserAccessKeys = stackPolicy<UserNameConfig & { maximumAcc
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Keep a single access key of the bootstrap user (the one Leverage's `credentials configure --type BOOTSTRAP` " +
-      "reads) and delete the others from this stack.",
+      "Keep a single access key of the bootstrap user (the one Leverage's `credentials configure --type BOOTSTRAP` reads) and delete the others from this stack.",
   },
   {
     userName: userNameKnob,

@@ -11,8 +11,7 @@ export const bootstrapUserAdministratorAccess = bootstrapUserMustHave(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Add an aws.iam.UserPolicyAttachment with `user` set to the bootstrap user's name and `policyArn` " +
-      "`arn:<partition>:iam::aws:policy/AdministratorAccess` (aws, aws-us-gov or aws-cn). A group does not count.",
+      "Add an aws.iam.UserPolicyAttachment with `user` set to the bootstrap user's name and `policyArn` `arn:<partition>:iam::aws:policy/AdministratorAccess` (aws, aws-us-gov or aws-cn). A group does not count.",
   },
   "whether it attaches AdministratorAccess to the bootstrap user",
   (f, userName) => {
@@ -25,6 +24,5 @@ export const bootstrapUserAdministratorAccess = bootstrapUserMustHave(
     return true;
   },
   (userName) =>
-    `The bootstrap user ${q(userName)} does not have AdministratorAccess attached directly: add an aws.iam.UserPolicyAttachment ` +
-    `with user ${q(userName)} and policyArn arn:aws:iam::aws:policy/AdministratorAccess (arn:aws-us-gov:... or arn:aws-cn:... in those partitions).`,
+    `The bootstrap user ${q(userName)} does not have AdministratorAccess attached directly: add an aws.iam.UserPolicyAttachment with user ${q(userName)} and policyArn arn:aws:iam::aws:policy/AdministratorAccess (arn:aws-us-gov:... or arn:aws-cn:... in those partitions).`,
 );

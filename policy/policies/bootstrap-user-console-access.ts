@@ -9,8 +9,7 @@ export const bootstrapUserConsoleAccess = bootstrapUserMustHave(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Add an aws.iam.UserLoginProfile with `user` set to the bootstrap user's name (with `pgpKey` so the " +
-      "generated password reaches the operator encrypted).",
+      "Add an aws.iam.UserLoginProfile with `user` set to the bootstrap user's name (with `pgpKey` so the generated password reaches the operator encrypted).",
   },
   "whether its login profile is the bootstrap user's",
   (f, userName) =>

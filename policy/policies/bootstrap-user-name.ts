@@ -1,4 +1,4 @@
-/** Runbook: "create a user named `mgmt-org-admin`" (the bootstrap user; the only IAM user here). */
+// Runbook: "create a user named `mgmt-org-admin`" (the bootstrap user; the only IAM user here).
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
 import { resourcePolicy } from "../lib/define";
 import { factsOf } from "../lib/iam";
@@ -12,8 +12,7 @@ export const bootstrapUserName = resourcePolicy<UserNameConfig>(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Give the IAM user an explicit name equal to the configured bootstrap user name (default mgmt-org-admin) " +
-      "and keep no other IAM user in this stack.",
+      "Give the IAM user an explicit name equal to the configured bootstrap user name (default mgmt-org-admin) and keep no other IAM user in this stack.",
   },
   { userName: userNameKnob },
   (s, { userName }, report) => {

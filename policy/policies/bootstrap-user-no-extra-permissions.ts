@@ -13,8 +13,7 @@ export const bootstrapUserNoExtraPermissions = resourcePolicy<UserNameConfig>(
     enforcementLevel: "advisory",
     severity: "medium",
     remediationSteps:
-      "Remove the inline policy, the other managed-policy attachment, or the user's `permissionsBoundary`. " +
-      "AdministratorAccess attached directly is all the bootstrap user needs.",
+      "Remove the inline policy, the other managed-policy attachment, or the user's `permissionsBoundary`. AdministratorAccess attached directly is all the bootstrap user needs.",
   },
   { userName: userNameKnob },
   (s, { userName }, report) => {
@@ -35,9 +34,8 @@ export const bootstrapUserNoExtraPermissions = resourcePolicy<UserNameConfig>(
         if (names.length > 0)
           report(`${f.via} keeps inline policies ${names.map((n) => q(n)).join(", ")} on ${u}: remove them.`);
       } else if (f.f === "user" && isBootstrapUserName(str(f.name, "the user's name"), userName)) {
-        if (str(f.boundary, "permissionsBoundary") !== undefined) {
+        if (str(f.boundary, "permissionsBoundary") !== undefined)
           report(`${f.via} (${u}) has a permissionsBoundary, which caps AdministratorAccess: remove it.`);
-        }
       }
     }
   },

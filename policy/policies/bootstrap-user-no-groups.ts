@@ -1,4 +1,4 @@
-/** Runbook: "There's no need to add the user to any group as it is only a temporary user". */
+// Runbook: "There's no need to add the user to any group as it is only a temporary user".
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
 import { resourcePolicy } from "../lib/define";
 import { factsOf, namesOf } from "../lib/iam";
@@ -11,9 +11,7 @@ export const bootstrapUserNoGroups = resourcePolicy<UserNameConfig>(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Delete the group membership (UserGroupMembership, GroupMembership, UserToGroupAddition, or `groups` on an " +
-      "aws-native or CloudFormation user) or drop the bootstrap user from it. The runbook gives the temporary " +
-      "bootstrap user AdministratorAccess directly, never through a group.",
+      "Delete the group membership (UserGroupMembership, GroupMembership, UserToGroupAddition, or `groups` on an aws-native or CloudFormation user) or drop the bootstrap user from it. The runbook gives the temporary bootstrap user AdministratorAccess directly, never through a group.",
   },
   { userName: userNameKnob },
   (s, { userName }, report) => {
@@ -24,8 +22,7 @@ export const bootstrapUserNoGroups = resourcePolicy<UserNameConfig>(
       const member = names.find((u) => isBootstrapUserName(u, userName));
       if (member !== undefined) {
         report(
-          `${f.via} adds the bootstrap user ${q(member)} to IAM group(s) ${groups.map((g) => q(g)).join(", ")}: ` +
-            `remove the bootstrap user from it; the runbook keeps this temporary user out of every group.`,
+          `${f.via} adds the bootstrap user ${q(member)} to IAM group(s) ${groups.map((g) => q(g)).join(", ")}: remove the bootstrap user from it; the runbook keeps this temporary user out of every group.`,
         );
       } else if (pending) {
         throw pending;

@@ -1,4 +1,4 @@
-/** Runbook: "Password can be auto-generated"; long enough (binbash's own IAM users use 30). */
+// Runbook: "Password can be auto-generated"; long enough (binbash's own IAM users use 30).
 import { resourcePolicy } from "../lib/define";
 import { describe } from "../lib/iam";
 import { T } from "../lib/resource-types";
@@ -14,8 +14,7 @@ export const bootstrapUserPasswordStrength = resourcePolicy<{ minimumPasswordLen
     enforcementLevel: "mandatory",
     severity: "medium",
     remediationSteps:
-      "Set `passwordLength` on the aws.iam.UserLoginProfile to at least the configured minimum (default 20; " +
-      "binbash's long-term users use 30).",
+      "Set `passwordLength` on the aws.iam.UserLoginProfile to at least the configured minimum (default 20; binbash's long-term users use 30).",
   },
   {
     minimumPasswordLength: {

@@ -1,4 +1,4 @@
-/** Runbook: "it is only a temporary user", deleted after the SSO layer is up: its tags say so. */
+// Runbook: "it is only a temporary user", deleted after the SSO layer is up: its tags say so.
 import { BOOTSTRAP_USER_TAGS } from "../../lib/naming";
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
 import { resourcePolicy } from "../lib/define";
@@ -28,8 +28,7 @@ export const bootstrapUserTemporary = resourcePolicy<
     enforcementLevel: "advisory",
     severity: "low",
     remediationSteps:
-      "Add the tags Purpose=leverage-bootstrap, Temporary=true and ManagedBy=pulumi to the bootstrap user " +
-      "(or through the provider's defaultTags), so whoever finds it knows to delete it after the bootstrap.",
+      "Add the tags Purpose=leverage-bootstrap, Temporary=true and ManagedBy=pulumi to the bootstrap user (or through the provider's defaultTags), so whoever finds it knows to delete it after the bootstrap.",
   },
   {
     userName: userNameKnob,
@@ -52,8 +51,7 @@ export const bootstrapUserTemporary = resourcePolicy<
       if (wrong.length === 0) continue;
       const now = (k: string) => (tags.has(k) ? `${q(k)} is ${q(tags.get(k))}` : `${q(k)} is missing`);
       report(
-        `${f.via} (the bootstrap user ${q(name)}) lacks the tags that mark it temporary ` +
-          `(${wrong.map(([k]) => now(k)).join(", ")}): set ${wrong.map(([k, v]) => `${k}=${v}`).join(", ")}.`,
+        `${f.via} (the bootstrap user ${q(name)}) lacks the tags that mark it temporary (${wrong.map(([k]) => now(k)).join(", ")}): set ${wrong.map(([k, v]) => `${k}=${v}`).join(", ")}.`,
       );
     }
   },

@@ -12,8 +12,7 @@ export const credentialsBootstrapUserOnly = resourcePolicy<UserNameConfig>(
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps:
-      "Delete the credential resource, or issue it to the bootstrap user. Other IAM users do not belong in the " +
-      "management account's bootstrap; Leverage creates its people's access later, through its SSO layer.",
+      "Delete the credential resource, or issue it to the bootstrap user. Other IAM users do not belong in the management account's bootstrap; Leverage creates its people's access later, through its SSO layer.",
   },
   { userName: userNameKnob },
   (s, { userName }, report) => {
@@ -21,8 +20,7 @@ export const credentialsBootstrapUserOnly = resourcePolicy<UserNameConfig>(
       const user = str(f.user, `the user of its ${f.kind}`);
       if (isBootstrapUserName(user, userName)) continue;
       report(
-        `${f.via} issues a ${f.kind} to ${user ? `IAM user ${q(user)}` : "no named user"}, not the bootstrap user ${q(userName)}: ` +
-          `delete it; only the bootstrap user gets credentials in this account.`,
+        `${f.via} issues a ${f.kind} to ${user ? `IAM user ${q(user)}` : "no named user"}, not the bootstrap user ${q(userName)}: delete it; only the bootstrap user gets credentials in this account.`,
       );
     }
   },

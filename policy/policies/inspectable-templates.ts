@@ -9,8 +9,7 @@ export const inspectableTemplates = resourcePolicy(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Give the CloudFormation stack its template inline (`templateBody`, JSON or YAML) rather than `templateUrl`, " +
-      "and make Cloud Control `desiredState` valid JSON, so the pack can apply the runbook's rules to what they create.",
+      "Give the CloudFormation stack its template inline (`templateBody`, JSON or YAML) rather than `templateUrl`, and make Cloud Control `desiredState` valid JSON, so the pack can apply the runbook's rules to what they create.",
   },
   {},
   (s, _config, report) => {

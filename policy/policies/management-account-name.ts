@@ -13,8 +13,7 @@ export const managementAccountName = resourcePolicy<{ projectName?: string; name
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Set the stack config `projectName` to the Leverage project name (lower case, 3-25 characters) and " +
-      "`accountName` to `<projectName>-management`; give any aws.iam.AccountAlias the same value.",
+      "Set the stack config `projectName` to the Leverage project name (lower case, 3-25 characters) and `accountName` to `<projectName>-management`; give any aws.iam.AccountAlias the same value.",
   },
   {
     projectName: {
@@ -51,16 +50,14 @@ export const managementAccountName = resourcePolicy<{ projectName?: string; name
     // The engine analyzes the stack resource before anything is created: the time to judge the stack config.
     if (s.type === T.stack) {
       const key = (k: string) => `\`${stack.name}:${k}\``;
-      if (stackProject !== undefined && !PROJECT_NAME_PATTERN.test(stackProject)) {
+      if (stackProject !== undefined && !PROJECT_NAME_PATTERN.test(stackProject))
         report(
           `Stack config ${key("projectName")} is ${q(stackProject)}, not a Leverage project name: use 3-25 lower-case letters, digits or dashes, starting and ending with a letter or digit.`,
         );
-      }
-      if (config.projectName !== undefined && (stackProject ?? config.projectName) !== config.projectName) {
+      if (config.projectName !== undefined && (stackProject ?? config.projectName) !== config.projectName)
         report(
           `Stack config ${key("projectName")} is ${q(stackProject)} but this policy is configured for project ${q(config.projectName)}: set it to ${q(config.projectName)} or fix the policy config.`,
         );
-      }
       const why = stackAccount ? problem(stackAccount) : undefined;
       if (why) report(`Stack config ${key("accountName")} ${why}: set it to ${want}.`);
     }
