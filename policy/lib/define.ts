@@ -13,6 +13,10 @@ type Knobs = policy.PolicyConfigSchema["properties"];
 type Config<C> = C & { waivers: Waiver[]; waiverMaxDays: number };
 /** Report a finding about `target` (default: the resource judged); `advisory` lowers its level. */
 type Report = (message: string, target?: Subject, advisory?: boolean) => void;
+// One resource at a time, so that a value unknown in one resource hides nothing about the others.
+type Each = (resources: Subject[], body: (s: Subject) => void) => void;
+type ResourceCheck<C> = (s: Subject, config: Config<C>, report: Report) => void;
+type StackCheck<C> = (resources: Subject[], config: Config<C>, report: Report, each: Each) => void;
 
 const ajv = new Ajv({
   useDefaults: true,
@@ -117,11 +121,7 @@ function judge(s: Subject, report: Report, body: () => void, stack = false) {
 }
 
 /** A policy judged on each resource, before its step runs: it prevents. */
-export function resourcePolicy<C = object>(
-  info: PolicyInfo,
-  knobs: Knobs,
-  check: (s: Subject, config: Config<C>, report: Report) => void,
-): policy.ResourceValidationPolicy {
+export function resourcePolicy<C = object>(info: PolicyInfo, knobs: Knobs, check: ResourceCheck<C>) {
   const { meta, start } = define<C>(info, knobs);
   return {
     ...meta,
@@ -130,18 +130,11 @@ export function resourcePolicy<C = object>(
       const s = subjectOf(args);
       judge(s, report, () => check(s, config, (m, t = s, advisory) => report(m, t, advisory)));
     },
-  };
+  } satisfies policy.ResourceValidationPolicy;
 }
 
-// One resource at a time, so that a value unknown in one resource hides nothing about the others.
-type Each = (resources: Subject[], body: (s: Subject) => void) => void;
-
 /** A policy judged on the whole stack, after every step: it only detects. */
-export function stackPolicy<C = object>(
-  info: PolicyInfo,
-  knobs: Knobs,
-  check: (resources: Subject[], config: Config<C>, report: Report, each: Each) => void,
-): policy.StackValidationPolicy {
+export function stackPolicy<C = object>(info: PolicyInfo, knobs: Knobs, check: StackCheck<C>) {
   const { meta, start } = define<C>(info, knobs);
   return {
     ...meta,
@@ -151,5 +144,5 @@ export function stackPolicy<C = object>(
         for (const s of list) judge(s, report, () => body(s), true);
       });
     },
-  };
+  } satisfies policy.StackValidationPolicy;
 }
