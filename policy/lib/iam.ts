@@ -102,7 +102,7 @@ export function factsOf<K extends Fact["f"] = Fact["f"]>(s: Subject, only?: K): 
   const out: Fact[] = (CLASSIC.get(s.type)?.(s.props) ?? []).map((f) => ({ ...f, via }));
   const p = s.props;
   if (s.type === T.cloudControl) {
-    const typeName = str(need(p.typeName, "typeName"), "typeName") ?? "";
+    const typeName = str(p.typeName, "typeName") ?? "";
     const parsed = parseDoc(need(p.desiredState, "desiredState"), false);
     if (parsed === undefined)
       out.push({ f: "uninspectable", why: "its desiredState is not JSON", advisory: false, via });
@@ -196,9 +196,8 @@ function templateValue(v: unknown, names: ReadonlyMap<string, unknown>): unknown
   const r = rec(v);
   if (!r) return v;
   const keys = Object.keys(r);
-  if (keys.length === 1 && (keys[0] === "Ref" || keys[0].startsWith("Fn::"))) {
+  if (keys.length === 1 && (keys[0] === "Ref" || keys[0].startsWith("Fn::")))
     return keys[0] === "Ref" && typeof r.Ref === "string" && names.has(r.Ref) ? names.get(r.Ref) : INTRINSIC;
-  }
   return Object.fromEntries(keys.map((k) => [k, templateValue(r[k], names)]));
 }
 

@@ -31,11 +31,10 @@ export const bootstrapUserAccessKeys = stackPolicy<UserNameConfig & { maximumAcc
         if (isBootstrapUserName(user, userName)) keys.push(s);
       }
     });
-    keys.slice(max).forEach((extra, i) => {
+    for (const [i, extra] of keys.slice(max).entries())
       report(
         `Access key number ${max + i + 1} of the bootstrap user ${q(userName)} (at most ${max}): delete it; Leverage needs one key.`,
         extra,
       );
-    });
   },
 );

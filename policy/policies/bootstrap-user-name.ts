@@ -18,15 +18,14 @@ export const bootstrapUserName = resourcePolicy<UserNameConfig>(
   (s, { userName }, report) => {
     for (const f of factsOf(s, "user")) {
       const name = str(f.name, "the user's name");
-      if (name === undefined) {
+      if (name === undefined)
         report(
           `${f.via} has no explicit user name: set it to ${q(userName)} (an auto-generated name is not the runbook's bootstrap user).`,
         );
-      } else if (!isBootstrapUserName(name, userName)) {
+      else if (!isBootstrapUserName(name, userName))
         report(
           `${f.via} is IAM user ${q(name)}, not the bootstrap user ${q(userName)}: rename it to ${q(userName)} or move it out of this stack.`,
         );
-      }
     }
   },
 );

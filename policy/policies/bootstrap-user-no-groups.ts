@@ -20,13 +20,11 @@ export const bootstrapUserNoGroups = resourcePolicy<UserNameConfig>(
       if (groups.length === 0) continue;
       const { names, pending } = namesOf(f.users, "its users");
       const member = names.find((u) => isBootstrapUserName(u, userName));
-      if (member !== undefined) {
+      if (member !== undefined)
         report(
           `${f.via} adds the bootstrap user ${q(member)} to IAM group(s) ${groups.map((g) => q(g)).join(", ")}: remove the bootstrap user from it; the runbook keeps this temporary user out of every group.`,
         );
-      } else if (pending) {
-        throw pending;
-      }
+      else if (pending) throw pending;
     }
   },
 );

@@ -18,9 +18,9 @@ function tagsOf(v: unknown, into = new Map<string, string>()): Map<string, strin
 /** The provider's `defaultTags` (object values reach the pack JSON-encoded, @pulumi/aws provider.js). */
 const defaultTags = (v: unknown) => tagsOf(field(typeof v === "string" ? parseJson(v) : v, "tags"));
 
-export const bootstrapUserTemporary = resourcePolicy<
-  UserNameConfig & { requiredTags: Record<string, string> }
->(
+type TemporaryConfig = UserNameConfig & { requiredTags: Record<string, string> };
+
+export const bootstrapUserTemporary = resourcePolicy<TemporaryConfig>(
   {
     name: "bootstrap-user-temporary",
     description:
@@ -43,10 +43,9 @@ export const bootstrapUserTemporary = resourcePolicy<
     for (const f of factsOf(s, "user")) {
       const name = str(f.name, "the user's name");
       if (!isBootstrapUserName(name, userName)) continue;
-      const tags = tagsOf(
-        need(f.tags, "tags"),
-        defaultTags(need(s.provider?.props.defaultTags, "the provider's defaultTags")),
-      );
+      const own = need(f.tags, "tags");
+      const inherited = need(s.provider?.props.defaultTags, "the provider's defaultTags");
+      const tags = tagsOf(own, defaultTags(inherited));
       const wrong = Object.entries(requiredTags).filter(([k, v]) => tags.get(k) !== v);
       if (wrong.length === 0) continue;
       const now = (k: string) => (tags.has(k) ? `${q(k)} is ${q(tags.get(k))}` : `${q(k)} is missing`);
