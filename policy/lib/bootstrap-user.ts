@@ -26,8 +26,7 @@ export function bootstrapUserMustHave(
   missing: (userName: string) => string,
 ) {
   return stackPolicy<UserNameConfig>(
-    info,
-    { userName: userNameKnob },
+    { ...info, knobs: { userName: userNameKnob } },
     (resources, { userName }, report, each) => {
       const users: Subject[] = [];
       each(resources, (s) => {

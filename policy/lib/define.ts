@@ -8,8 +8,9 @@ import { CannotCheck, plain } from "./values";
 import { findWaiver, todayUtc, waiverKnobs, waiverProblems, waiverTarget, type Waiver } from "./waivers";
 
 type Metadata = Required<Pick<policy.Policy, "name" | "description" | "severity" | "remediationSteps">>;
-export type PolicyInfo = Metadata & { enforcementLevel: "mandatory" | "advisory" };
 type Knobs = policy.PolicyConfigSchema["properties"];
+/** A policy's metadata, and the knobs of its config besides the waivers. */
+export type PolicyInfo = Metadata & { enforcementLevel: "mandatory" | "advisory"; knobs?: Knobs };
 type Config<C> = C & { waivers: Waiver[]; waiverMaxDays: number };
 /** Report a finding about `target` (default: the resource judged); `advisory` lowers its level. */
 type Report = (message: string, target?: Subject, advisory?: boolean) => void;
@@ -54,7 +55,7 @@ export function configProblems(config: ReadonlyMap<string, unknown>): string[] {
 }
 
 /** Registers a policy; `start` gives each run its config (a bad one stops the run) and `report`. */
-function define<C>(info: PolicyInfo, knobs: Knobs) {
+function define<C>({ knobs, ...info }: PolicyInfo) {
   if (validators.has(info.name)) throw new Error(`two policies named ${info.name}`);
   const properties = { ...knobs, ...waiverKnobs };
   validators.set(info.name, ajv.compile({ type: "object", additionalProperties: false, properties }));
@@ -121,8 +122,8 @@ function judge(s: Subject, report: Report, body: () => void, stack = false) {
 }
 
 /** A policy judged on each resource, before its step runs: it prevents. */
-export function resourcePolicy<C = object>(info: PolicyInfo, knobs: Knobs, check: ResourceCheck<C>) {
-  const { meta, start } = define<C>(info, knobs);
+export function resourcePolicy<C = object>(info: PolicyInfo, check: ResourceCheck<C>) {
+  const { meta, start } = define<C>(info);
   return {
     ...meta,
     validateResource: (args, reportViolation) => {
@@ -134,8 +135,8 @@ export function resourcePolicy<C = object>(info: PolicyInfo, knobs: Knobs, check
 }
 
 /** A policy judged on the whole stack, after every step: it only detects. */
-export function stackPolicy<C = object>(info: PolicyInfo, knobs: Knobs, check: StackCheck<C>) {
-  const { meta, start } = define<C>(info, knobs);
+export function stackPolicy<C = object>(info: PolicyInfo, check: StackCheck<C>) {
+  const { meta, start } = define<C>(info);
   return {
     ...meta,
     validateStack: (args, reportViolation) => {

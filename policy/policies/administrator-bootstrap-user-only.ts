@@ -13,8 +13,8 @@ export const administratorBootstrapUserOnly = resourcePolicy<UserNameConfig>(
     severity: "critical",
     remediationSteps:
       "Remove the AdministratorAccess (or `*` on `*`) grant from the other user, group or role: the bootstrap user is the account's only administrator until Leverage's SSO layer takes over. Keep AdministratorAccess in any UserPolicyAttachmentsExclusive of the bootstrap user.",
+    knobs: { userName: userNameKnob },
   },
-  { userName: userNameKnob },
   (s, { userName }, report) => {
     for (const f of factsOf(s)) {
       if (f.f === "grant") {

@@ -13,7 +13,6 @@ export const bootstrapCredentialsEncrypted = resourcePolicy(
     remediationSteps:
       "Set the stack config `pgpKey` (a base64 public key or `keybase:<user>`) so the UserLoginProfile and AccessKey get `pgpKey` and the outputs carry only ciphertext for the receiving operator.",
   },
-  {},
   (s, _config, report) => {
     if (s.type !== T.loginProfile && s.type !== T.accessKey) return;
     for (const f of factsOf(s, "credential")) {

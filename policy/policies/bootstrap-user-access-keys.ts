@@ -12,15 +12,15 @@ export const bootstrapUserAccessKeys = stackPolicy<UserNameConfig & { maximumAcc
     severity: "high",
     remediationSteps:
       "Keep a single access key of the bootstrap user (the one Leverage's `credentials configure --type BOOTSTRAP` reads) and delete the others from this stack.",
-  },
-  {
-    userName: userNameKnob,
-    maximumAccessKeys: {
-      type: "integer",
-      default: 1,
-      minimum: 0,
-      maximum: 2,
-      description: "Most access keys the bootstrap user may have (IAM allows 2).",
+    knobs: {
+      userName: userNameKnob,
+      maximumAccessKeys: {
+        type: "integer",
+        default: 1,
+        minimum: 0,
+        maximum: 2,
+        description: "Most access keys the bootstrap user may have (IAM allows 2).",
+      },
     },
   },
   (resources, { userName, maximumAccessKeys: max }, report, each) => {

@@ -13,8 +13,8 @@ export const bootstrapUserName = resourcePolicy<UserNameConfig>(
     severity: "high",
     remediationSteps:
       "Give the IAM user an explicit name equal to the configured bootstrap user name (default mgmt-org-admin) and keep no other IAM user in this stack.",
+    knobs: { userName: userNameKnob },
   },
-  { userName: userNameKnob },
   (s, { userName }, report) => {
     for (const f of factsOf(s, "user")) {
       const name = str(f.name, "the user's name");

@@ -14,8 +14,8 @@ export const bootstrapUserNoExtraPermissions = resourcePolicy<UserNameConfig>(
     severity: "medium",
     remediationSteps:
       "Remove the inline policy, the other managed-policy attachment, or the user's `permissionsBoundary`. AdministratorAccess attached directly is all the bootstrap user needs.",
+    knobs: { userName: userNameKnob },
   },
-  { userName: userNameKnob },
   (s, { userName }, report) => {
     const u = `the bootstrap user ${q(userName)}`;
     for (const f of factsOf(s)) {

@@ -12,8 +12,8 @@ export const bootstrapUserNoGroups = resourcePolicy<UserNameConfig>(
     severity: "high",
     remediationSteps:
       "Delete the group membership (UserGroupMembership, GroupMembership, UserToGroupAddition, or `groups` on an aws-native or CloudFormation user) or drop the bootstrap user from it. The runbook gives the temporary bootstrap user AdministratorAccess directly, never through a group.",
+    knobs: { userName: userNameKnob },
   },
-  { userName: userNameKnob },
   (s, { userName }, report) => {
     for (const f of factsOf(s, "member")) {
       const groups = strs(f.groups, "its groups");

@@ -15,14 +15,14 @@ export const bootstrapUserPasswordStrength = resourcePolicy<{ minimumPasswordLen
     severity: "medium",
     remediationSteps:
       "Set `passwordLength` on the aws.iam.UserLoginProfile to at least the configured minimum (default 20; binbash's long-term users use 30).",
-  },
-  {
-    minimumPasswordLength: {
-      type: "integer",
-      default: PROVIDER_DEFAULT_PASSWORD_LENGTH,
-      minimum: 6,
-      maximum: 128,
-      description: "Smallest accepted `passwordLength` of a login profile (AWS allows 6 to 128).",
+    knobs: {
+      minimumPasswordLength: {
+        type: "integer",
+        default: PROVIDER_DEFAULT_PASSWORD_LENGTH,
+        minimum: 6,
+        maximum: 128,
+        description: "Smallest accepted `passwordLength` of a login profile (AWS allows 6 to 128).",
+      },
     },
   },
   (s, { minimumPasswordLength: min }, report) => {

@@ -29,14 +29,14 @@ export const bootstrapUserTemporary = resourcePolicy<TemporaryConfig>(
     severity: "low",
     remediationSteps:
       "Add the tags Purpose=leverage-bootstrap, Temporary=true and ManagedBy=pulumi to the bootstrap user (or through the provider's defaultTags), so whoever finds it knows to delete it after the bootstrap.",
-  },
-  {
-    userName: userNameKnob,
-    requiredTags: {
-      type: "object",
-      default: { ...BOOTSTRAP_USER_TAGS },
-      additionalProperties: { type: "string" },
-      description: "Tags (key to exact value) the bootstrap user must carry.",
+    knobs: {
+      userName: userNameKnob,
+      requiredTags: {
+        type: "object",
+        default: { ...BOOTSTRAP_USER_TAGS },
+        additionalProperties: { type: "string" },
+        description: "Tags (key to exact value) the bootstrap user must carry.",
+      },
     },
   },
   (s, { userName, requiredTags }, report) => {

@@ -13,8 +13,8 @@ export const credentialsBootstrapUserOnly = resourcePolicy<UserNameConfig>(
     severity: "critical",
     remediationSteps:
       "Delete the credential resource, or issue it to the bootstrap user. Other IAM users do not belong in the management account's bootstrap; Leverage creates its people's access later, through its SSO layer.",
+    knobs: { userName: userNameKnob },
   },
-  { userName: userNameKnob },
   (s, { userName }, report) => {
     for (const f of factsOf(s, "credential")) {
       const user = str(f.user, `the user of its ${f.kind}`);

@@ -11,7 +11,6 @@ export const inspectableTemplates = resourcePolicy(
     remediationSteps:
       "Give the CloudFormation stack its template inline (`templateBody`, JSON or YAML) rather than `templateUrl`, and make Cloud Control `desiredState` valid JSON, so the pack can apply the runbook's rules to what they create.",
   },
-  {},
   (s, _config, report) => {
     for (const f of factsOf(s, "uninspectable")) {
       const message = `${f.via}: cannot inspect: ${f.why}; the runbook's rules cannot be applied to what it creates.`;

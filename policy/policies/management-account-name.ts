@@ -14,19 +14,19 @@ export const managementAccountName = resourcePolicy<{ projectName?: string; name
     severity: "high",
     remediationSteps:
       "Set the stack config `projectName` to the Leverage project name (lower case, 3-25 characters) and `accountName` to `<projectName>-management`; give any aws.iam.AccountAlias the same value.",
-  },
-  {
-    projectName: {
-      type: "string",
-      pattern: PROJECT_NAME_PATTERN.source,
-      description:
-        "Leverage project name this account belongs to. When unset, the stack config `projectName` is used.",
-    },
-    nameSuffix: {
-      type: "string",
-      default: MANAGEMENT_ACCOUNT_SUFFIX,
-      minLength: 1,
-      description: "Suffix of the management account's name.",
+    knobs: {
+      projectName: {
+        type: "string",
+        pattern: PROJECT_NAME_PATTERN.source,
+        description:
+          "Leverage project name this account belongs to. When unset, the stack config `projectName` is used.",
+      },
+      nameSuffix: {
+        type: "string",
+        default: MANAGEMENT_ACCOUNT_SUFFIX,
+        minLength: 1,
+        description: "Suffix of the management account's name.",
+      },
     },
   },
   (s, config, report) => {

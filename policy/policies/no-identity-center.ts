@@ -12,7 +12,6 @@ export const noIdentityCenter = resourcePolicy(
     remediationSteps:
       "Remove the aws:ssoadmin / aws:identitystore / AWS::SSO / AWS::IdentityStore resource, the sso.amazonaws.com entry of the organization's awsServiceAccessPrincipals, or the Identity Center delegated administrator. Leverage sets up IAM Identity Center later, in its SSO layer, with the bootstrap user's credentials.",
   },
-  {},
   (s, _config, report) => {
     for (const f of factsOf(s, "identityCenter")) {
       const why = turnsOnIdentityCenter(f);

@@ -14,7 +14,6 @@ export const waiversNotStale = stackPolicy(
     remediationSteps:
       "Delete the waiver, or fix its `urn` (or `type` and `name`) to name the resource it is for.",
   },
-  {},
   (resources, _config, report) => {
     const stackResource = resources.find((r) => r.type === T.stack) ?? resources[0];
     for (const [policy, config] of getPolicyConfigs()) {
