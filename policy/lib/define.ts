@@ -35,7 +35,7 @@ function ajvError(e: ErrorObject): string {
   return `${where} ${e.message ?? "is invalid"}`;
 }
 
-/** The problems of one policy's config, `data` filled in with defaults; unknown policy: one problem. */
+// Fills `data` in with the defaults.
 function problemsOf(name: string, data: unknown): string[] {
   if (name === "all") {
     return data && typeof data === "object" && Object.keys(data).length > 0

@@ -58,10 +58,8 @@ const SIG = pulumi.runtime.specialSigKey;
 const ASSET: string = pulumi.runtime.specialAssetSig;
 const ARCHIVE: string = pulumi.runtime.specialArchiveSig;
 
-/**
- * Props before @pulumi/policy unwraps them: secrets noted, an export's `plaintext` secret made value-form
- * and a `ciphertext` one unknown, and what deserializeProperties would choke on refused with its path.
- */
+// Before @pulumi/policy unwraps secrets: note them, make an export's `plaintext` one value-form and a
+// `ciphertext` one unknown, and refuse what deserializeProperties would choke on, naming its path.
 export function prepareProps(props: unknown, where: string): { props: unknown; changed: boolean } {
   noteSecrets(props);
   let changed = false;
@@ -139,7 +137,6 @@ type Validate = (config: Map<string, Record<string, unknown>>) => string[];
 type Callback = (err: unknown, resp?: unknown) => void;
 type Handler = (call: { request: unknown }, callback: Callback) => unknown;
 
-/** Wraps @pulumi/policy's Analyzer handlers; `validateConfig` lists the problems of a Configure request's config. */
 export function wrapAnalyzer(
   impl: Record<string, Handler>,
   status: typeof grpcTypes.status,

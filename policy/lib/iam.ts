@@ -47,7 +47,6 @@ export function describe(s: { type: string; name: string }): string {
 }
 
 const PRINCIPALS = ["user", "group", "role"] as const;
-/** The service principals that turn Identity Center on through AWS Organizations. */
 const IDENTITY_CENTER_PRINCIPALS: readonly string[] = ["sso.amazonaws.com", "identitystore.amazonaws.com"];
 
 function cred(kind: CredentialKind, user: unknown, pgpKey?: unknown): FactBody {
@@ -56,13 +55,11 @@ function cred(kind: CredentialKind, user: unknown, pgpKey?: unknown): FactBody {
 function grant(to: PrincipalKind, names: unknown, arns?: unknown, docs?: unknown): FactBody {
   return { f: "grant", to, names, arns, docs };
 }
-/** One grant for each of `users`, `groups` and `roles` that is set. */
 const grantsToLists = (get: (key: string) => unknown, arns?: unknown, docs?: unknown) =>
   PRINCIPALS.filter((to) => get(`${to}s`) != null).map((to) => grant(to, get(`${to}s`), arns, docs));
 /** The documents of a list of inline policies (each `{ [key]: document }`). */
 const docsOf = (list: unknown, key: string) => (Array.isArray(list) ? list.map((x) => field(x, key)) : list);
 
-/** The classic `aws` resources, by type. */
 const CLASSIC = new Map<string, (p: Record<string, unknown>) => FactBody[]>([
   [T.user, (p) => [{ f: "user", name: p.name, tags: p.tags, boundary: p.permissionsBoundary }]],
   [T.loginProfile, (p) => [cred("console login profile", p.user, p.pgpKey)]],
@@ -119,7 +116,6 @@ export function factsOf<K extends Fact["f"] = Fact["f"]>(s: Subject, only?: K): 
   return (only ? out.filter((f) => f.f === only) : out) as Extract<Fact, { f: K }>[];
 }
 
-/** The resources of a CloudFormation template (body given as text or as an object). */
 function stackFacts(body: unknown, url: unknown, via: string, out: Fact[], depth: number): void {
   need(body, "templateBody");
   const uninspectable = (why: string, advisory: boolean) =>

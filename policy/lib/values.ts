@@ -56,7 +56,6 @@ export function field(o: unknown, key: string): unknown {
   return k === undefined ? undefined : r[k];
 }
 
-/** A non-empty string, or undefined. */
 export function str(v: unknown, what: string): string | undefined {
   need(v, what);
   return typeof v === "string" && v.length > 0 ? v : undefined;

@@ -47,7 +47,6 @@ export function isCalendarDate(text: string): boolean {
 /** Today's date in UTC as YYYY-MM-DD, the form waivers use (string order is date order). */
 export const todayUtc = (now: Date = new Date()) => now.toISOString().slice(0, 10);
 
-/** How a waiver names its resource, for messages. */
 export const waiverTarget = (w: Waiver) => w.urn ?? `${w.type}::${w.name}`;
 
 /** Whether `w` names the finding's target (a stack-wide finding has none, which no waiver matches). */
@@ -56,7 +55,6 @@ export function matches(w: Waiver, t: Target): boolean {
   return w.type === t.type && w.name === t.name && t.type !== undefined;
 }
 
-/** Problems of a policy's waivers (dates, lifetime), as config errors. */
 export function waiverProblems(waivers: readonly Waiver[], maxDays: number, today: string): string[] {
   return waivers.flatMap((w) => {
     const which = `waiver for "${waiverTarget(w)}" expires on`;
