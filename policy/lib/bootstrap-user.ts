@@ -1,7 +1,7 @@
 // The bootstrap user is compared case-insensitively, as IAM does, so `MGMT-ORG-ADMIN` dodges no rule.
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import { DEFAULT_BOOTSTRAP_USER_NAME, IAM_USER_NAME_PATTERN, sameIamUserName } from "../../lib/naming";
-import { stackPolicy, type PolicyInfo } from "./define";
+import { resourcePolicy, stackPolicy, type PolicyInfo, type ResourceCheck } from "./define";
 import { factsOf, type Fact, type Subject } from "./iam";
 import { CannotCheck, str } from "./values";
 
@@ -16,6 +16,14 @@ export type UserNameConfig = { userName: string };
 
 export function isBootstrapUserName(candidate: unknown, userName: string): candidate is string {
   return typeof candidate === "string" && sameIamUserName(candidate, userName);
+}
+
+/** A resource policy about the bootstrap user: it takes the `userName` knob, before any of its own. */
+export function bootstrapUserPolicy<C = object>(info: PolicyInfo, check: ResourceCheck<C & UserNameConfig>) {
+  return resourcePolicy<C & UserNameConfig>(
+    { ...info, knobs: { userName: userNameKnob, ...info.knobs } },
+    check,
+  );
 }
 
 /** A stack policy: when there is a bootstrap user, some resource must hold a fact that `has` accepts. */

@@ -1,11 +1,10 @@
 // The bootstrap user is the account's only administrator until Leverage's SSO layer takes over.
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
-import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
-import { resourcePolicy } from "../lib/define";
+import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
 import { adminGrant, allowsEverything, factsOf, namesOf } from "../lib/iam";
 import { q, str, strs } from "../lib/values";
 
-export const administratorBootstrapUserOnly = resourcePolicy<UserNameConfig>(
+export const administratorBootstrapUserOnly = bootstrapUserPolicy(
   {
     name: "administrator-bootstrap-user-only",
     description: "Administrator permissions go to the bootstrap user only, and it keeps AdministratorAccess.",
@@ -13,7 +12,6 @@ export const administratorBootstrapUserOnly = resourcePolicy<UserNameConfig>(
     severity: "critical",
     remediationSteps:
       "Remove the AdministratorAccess (or `*` on `*`) grant from the other user, group or role: the bootstrap user is the account's only administrator until Leverage's SSO layer takes over. Keep AdministratorAccess in any UserPolicyAttachmentsExclusive of the bootstrap user.",
-    knobs: { userName: userNameKnob },
   },
   (s, { userName }, report) => {
     for (const f of factsOf(s)) {

@@ -1,10 +1,9 @@
 // Runbook: "create a user named `mgmt-org-admin`" (the bootstrap user; the only IAM user here).
-import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
-import { resourcePolicy } from "../lib/define";
+import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
 import { factsOf } from "../lib/iam";
 import { q, str } from "../lib/values";
 
-export const bootstrapUserName = resourcePolicy<UserNameConfig>(
+export const bootstrapUserName = bootstrapUserPolicy(
   {
     name: "bootstrap-user-name",
     description:
@@ -13,7 +12,6 @@ export const bootstrapUserName = resourcePolicy<UserNameConfig>(
     severity: "high",
     remediationSteps:
       "Give the IAM user an explicit name equal to the configured bootstrap user name (default mgmt-org-admin) and keep no other IAM user in this stack.",
-    knobs: { userName: userNameKnob },
   },
   (s, { userName }, report) => {
     for (const f of factsOf(s, "user")) {

@@ -1,11 +1,10 @@
 // Runbook: AdministratorAccess and nothing else; a permissions boundary would even cap it.
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
-import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
-import { resourcePolicy } from "../lib/define";
+import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
 import { factsOf, namesOf } from "../lib/iam";
 import { q, str, strs } from "../lib/values";
 
-export const bootstrapUserNoExtraPermissions = resourcePolicy<UserNameConfig>(
+export const bootstrapUserNoExtraPermissions = bootstrapUserPolicy(
   {
     name: "bootstrap-user-no-extra-permissions",
     description:
@@ -14,7 +13,6 @@ export const bootstrapUserNoExtraPermissions = resourcePolicy<UserNameConfig>(
     severity: "medium",
     remediationSteps:
       "Remove the inline policy, the other managed-policy attachment, or the user's `permissionsBoundary`. AdministratorAccess attached directly is all the bootstrap user needs.",
-    knobs: { userName: userNameKnob },
   },
   (s, { userName }, report) => {
     const u = `the bootstrap user ${q(userName)}`;

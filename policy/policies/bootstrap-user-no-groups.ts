@@ -1,10 +1,9 @@
 // Runbook: "There's no need to add the user to any group as it is only a temporary user".
-import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
-import { resourcePolicy } from "../lib/define";
+import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
 import { factsOf, namesOf } from "../lib/iam";
 import { q, strs } from "../lib/values";
 
-export const bootstrapUserNoGroups = resourcePolicy<UserNameConfig>(
+export const bootstrapUserNoGroups = bootstrapUserPolicy(
   {
     name: "bootstrap-user-no-groups",
     description: "The bootstrap user must not be a member of any IAM group.",
@@ -12,7 +11,6 @@ export const bootstrapUserNoGroups = resourcePolicy<UserNameConfig>(
     severity: "high",
     remediationSteps:
       "Delete the group membership (UserGroupMembership, GroupMembership, UserToGroupAddition, or `groups` on an aws-native or CloudFormation user) or drop the bootstrap user from it. The runbook gives the temporary bootstrap user AdministratorAccess directly, never through a group.",
-    knobs: { userName: userNameKnob },
   },
   (s, { userName }, report) => {
     for (const f of factsOf(s, "member")) {

@@ -1,7 +1,6 @@
 // Runbook: "it is only a temporary user", deleted after the SSO layer is up: its tags say so.
 import { BOOTSTRAP_USER_TAGS } from "../../lib/naming";
-import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
-import { resourcePolicy } from "../lib/define";
+import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
 import { parseJson } from "../lib/engine";
 import { factsOf } from "../lib/iam";
 import { field, need, q, rec, str } from "../lib/values";
@@ -18,9 +17,7 @@ function tagsOf(v: unknown, into = new Map<string, string>()): Map<string, strin
 /** The provider's `defaultTags` (object values reach the pack JSON-encoded, @pulumi/aws provider.js). */
 const defaultTags = (v: unknown) => tagsOf(field(typeof v === "string" ? parseJson(v) : v, "tags"));
 
-type TemporaryConfig = UserNameConfig & { requiredTags: Record<string, string> };
-
-export const bootstrapUserTemporary = resourcePolicy<TemporaryConfig>(
+export const bootstrapUserTemporary = bootstrapUserPolicy<{ requiredTags: Record<string, string> }>(
   {
     name: "bootstrap-user-temporary",
     description:
@@ -30,7 +27,6 @@ export const bootstrapUserTemporary = resourcePolicy<TemporaryConfig>(
     remediationSteps:
       "Add the tags Purpose=leverage-bootstrap, Temporary=true and ManagedBy=pulumi to the bootstrap user (or through the provider's defaultTags), so whoever finds it knows to delete it after the bootstrap.",
     knobs: {
-      userName: userNameKnob,
       requiredTags: {
         type: "object",
         default: { ...BOOTSTRAP_USER_TAGS },

@@ -1,10 +1,9 @@
 // Only the bootstrap user gets credentials; Leverage gives people access later, through its SSO layer.
-import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
-import { resourcePolicy } from "../lib/define";
+import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
 import { factsOf } from "../lib/iam";
 import { q, str } from "../lib/values";
 
-export const credentialsBootstrapUserOnly = resourcePolicy<UserNameConfig>(
+export const credentialsBootstrapUserOnly = bootstrapUserPolicy(
   {
     name: "credentials-bootstrap-user-only",
     description:
@@ -13,7 +12,6 @@ export const credentialsBootstrapUserOnly = resourcePolicy<UserNameConfig>(
     severity: "critical",
     remediationSteps:
       "Delete the credential resource, or issue it to the bootstrap user. Other IAM users do not belong in the management account's bootstrap; Leverage creates its people's access later, through its SSO layer.",
-    knobs: { userName: userNameKnob },
   },
   (s, { userName }, report) => {
     for (const f of factsOf(s, "credential")) {
