@@ -136,12 +136,9 @@ export function errorLine(e: unknown): string {
 type Validate = (config: Map<string, Record<string, unknown>>) => string[];
 type Callback = (err: unknown, resp?: unknown) => void;
 type Handler = (call: { request: unknown }, callback: Callback) => unknown;
+type Handlers = Record<string, Handler>;
 
-export function wrapAnalyzer(
-  impl: Record<string, Handler>,
-  status: typeof grpcTypes.status,
-  validateConfig: Validate,
-): Record<string, Handler> {
+export function wrapAnalyzer(impl: Handlers, status: typeof grpcTypes.status, validateConfig: Validate) {
   const guarded =
     (before: (req: never) => void, original: Handler | undefined): Handler =>
     (call, callback) => {
@@ -153,13 +150,11 @@ export function wrapAnalyzer(
         const code = err instanceof PackInputError ? status.INVALID_ARGUMENT : status.UNKNOWN;
         callback({ code, details: errorLine(err), message: errorLine(err) });
       };
-      try {
+      (async () => {
         before(call.request as never);
-        if (!original) return once(null, undefined);
-        Promise.resolve(original(call, once)).catch(once);
-      } catch (e) {
-        once(e);
-      }
+        if (original) await original(call, once);
+        else once(null, undefined);
+      })().catch(once);
     };
   type ConfigReq = { getPolicyconfigMap(): Map<string, { getProperties(): Struct | undefined }> };
   type StackReq = {
