@@ -2,8 +2,7 @@
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import { DEFAULT_BOOTSTRAP_USER_NAME, IAM_USER_NAME_PATTERN, sameIamUserName } from "../../lib/naming";
 import { resourcePolicy, stackPolicy, type PolicyInfo, type ResourceCheck } from "./define";
-import { factsOf, type Fact, type Subject } from "./iam";
-import { CannotCheck, str } from "./values";
+import { CannotCheck, factsOf, str, type Fact, type Subject } from "./iam";
 
 export const userNameKnob: PolicyConfigSchema["properties"][string] = {
   type: "string",

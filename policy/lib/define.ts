@@ -3,8 +3,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import type * as policy from "@pulumi/policy";
 import { safeLine } from "../../lib/text";
 import { knownSecrets, PackInputError } from "./engine";
-import { describe, type Subject } from "./iam";
-import { CannotCheck, plain } from "./values";
+import { CannotCheck, describe, plain, type Subject } from "./iam";
 import { findWaiver, todayUtc, waiverKnobs, waiverProblems, waiverTarget, type Waiver } from "./waivers";
 
 type Metadata = Required<Pick<policy.Policy, "name" | "description" | "severity" | "remediationSteps">>;

@@ -1,8 +1,7 @@
 // The bootstrap user is the account's only administrator until Leverage's SSO layer takes over.
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
 import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
-import { adminGrant, allowsEverything, factsOf, namesOf } from "../lib/iam";
-import { q, str, strs } from "../lib/values";
+import { adminGrant, allowsEverything, factsOf, namesOf, q, str, strs } from "../lib/iam";
 
 export const administratorBootstrapUserOnly = bootstrapUserPolicy(
   {

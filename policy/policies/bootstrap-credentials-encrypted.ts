@@ -1,8 +1,7 @@
 // Runbook: share the credentials "using a secure way"; without `pgpKey` the plaintext sits in the state.
 import { resourcePolicy } from "../lib/define";
-import { factsOf } from "../lib/iam";
+import { factsOf, need, q } from "../lib/iam";
 import { T } from "../lib/resource-types";
-import { need, q } from "../lib/values";
 
 export const bootstrapCredentialsEncrypted = resourcePolicy(
   {

@@ -1,8 +1,7 @@
 // `leverage credentials configure --type BOOTSTRAP` needs one key: a count over the stack, so detective.
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
 import { stackPolicy } from "../lib/define";
-import { factsOf, type Subject } from "../lib/iam";
-import { q, str } from "../lib/values";
+import { factsOf, q, str, type Subject } from "../lib/iam";
 
 export const bootstrapUserAccessKeys = stackPolicy<UserNameConfig & { maximumAccessKeys: number }>(
   {

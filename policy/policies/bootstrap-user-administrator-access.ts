@@ -1,8 +1,7 @@
 // Runbook: "directly attaching the `AdministratorAccess` policy"; a fact about the whole stack, so detective.
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
 import { bootstrapUserMustHave, isBootstrapUserName } from "../lib/bootstrap-user";
-import { namesOf } from "../lib/iam";
-import { q, strs } from "../lib/values";
+import { namesOf, q, strs } from "../lib/iam";
 
 export const bootstrapUserAdministratorAccess = bootstrapUserMustHave(
   {

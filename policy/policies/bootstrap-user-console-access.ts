@@ -1,6 +1,6 @@
 // Runbook: the hand-off is a "Console sign-in URL, User name, Console password"; detective, like any absence.
 import { bootstrapUserMustHave, isBootstrapUserName } from "../lib/bootstrap-user";
-import { q, str } from "../lib/values";
+import { q, str } from "../lib/iam";
 
 export const bootstrapUserConsoleAccess = bootstrapUserMustHave(
   {

@@ -1,7 +1,6 @@
 // Runbook: "create a user named `mgmt-org-admin`" (the bootstrap user; the only IAM user here).
 import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
-import { factsOf } from "../lib/iam";
-import { q, str } from "../lib/values";
+import { factsOf, q, str } from "../lib/iam";
 
 export const bootstrapUserName = bootstrapUserPolicy(
   {

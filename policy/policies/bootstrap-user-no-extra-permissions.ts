@@ -1,8 +1,7 @@
 // Runbook: AdministratorAccess and nothing else; a permissions boundary would even cap it.
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
 import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
-import { factsOf, namesOf } from "../lib/iam";
-import { q, str, strs } from "../lib/values";
+import { factsOf, namesOf, q, str, strs } from "../lib/iam";
 
 export const bootstrapUserNoExtraPermissions = bootstrapUserPolicy(
   {

@@ -1,7 +1,6 @@
 // Runbook: "There's no need to add the user to any group as it is only a temporary user".
 import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
-import { factsOf, namesOf } from "../lib/iam";
-import { q, strs } from "../lib/values";
+import { factsOf, namesOf, q, strs } from "../lib/iam";
 
 export const bootstrapUserNoGroups = bootstrapUserPolicy(
   {

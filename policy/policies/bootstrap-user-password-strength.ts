@@ -1,8 +1,7 @@
 // Runbook: "Password can be auto-generated"; long enough (binbash's own IAM users use 30).
 import { resourcePolicy } from "../lib/define";
-import { describe } from "../lib/iam";
+import { describe, need, q } from "../lib/iam";
 import { T } from "../lib/resource-types";
-import { need, q } from "../lib/values";
 
 /** The AWS provider's default `passwordLength` for UserLoginProfile. */
 const PROVIDER_DEFAULT_PASSWORD_LENGTH = 20;

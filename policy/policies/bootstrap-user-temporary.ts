@@ -2,8 +2,7 @@
 import { BOOTSTRAP_USER_TAGS } from "../../lib/naming";
 import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
 import { parseJson } from "../lib/engine";
-import { factsOf } from "../lib/iam";
-import { field, need, q, rec, str } from "../lib/values";
+import { factsOf, field, need, q, rec, str } from "../lib/iam";
 
 /** Tags as string pairs, from a map (`aws`) or a list of {key, value} (aws-native, CloudFormation). */
 function tagsOf(v: unknown, into = new Map<string, string>()): Map<string, string> {

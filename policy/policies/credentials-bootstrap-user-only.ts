@@ -1,7 +1,6 @@
 // Only the bootstrap user gets credentials; Leverage gives people access later, through its SSO layer.
 import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
-import { factsOf } from "../lib/iam";
-import { q, str } from "../lib/values";
+import { factsOf, q, str } from "../lib/iam";
 
 export const credentialsBootstrapUserOnly = bootstrapUserPolicy(
   {

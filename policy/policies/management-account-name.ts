@@ -2,9 +2,8 @@
 import { MANAGEMENT_ACCOUNT_SUFFIX, PROJECT_NAME_PATTERN } from "../../lib/naming";
 import { resourcePolicy } from "../lib/define";
 import { stackConfig } from "../lib/engine";
-import { factsOf } from "../lib/iam";
+import { factsOf, need, q } from "../lib/iam";
 import { T } from "../lib/resource-types";
-import { need, q } from "../lib/values";
 
 export const managementAccountName = resourcePolicy<{ projectName?: string; nameSuffix: string }>(
   {

@@ -1,8 +1,8 @@
 // A waiver whose resource is gone could one day waive a new resource of the same name.
 import { stackPolicy } from "../lib/define";
 import { getPolicyConfigs } from "../lib/engine";
+import { q } from "../lib/iam";
 import { T } from "../lib/resource-types";
-import { q } from "../lib/values";
 import { matches, waiverTarget, type Waiver } from "../lib/waivers";
 
 export const waiversNotStale = stackPolicy(
