@@ -17,12 +17,11 @@ export function isBootstrapUserName(candidate: unknown, userName: string): candi
   return typeof candidate === "string" && sameIamUserName(candidate, userName);
 }
 
-/** A resource policy about the bootstrap user: it takes the `userName` knob, before any of its own. */
+/** A policy about the bootstrap user takes the `userName` knob, before any of its own. */
+const withUserName = (info: PolicyInfo) => ({ ...info, knobs: { userName: userNameKnob, ...info.knobs } });
+
 export function bootstrapUserPolicy<C = object>(info: PolicyInfo, check: ResourceCheck<C & UserNameConfig>) {
-  return resourcePolicy<C & UserNameConfig>(
-    { ...info, knobs: { userName: userNameKnob, ...info.knobs } },
-    check,
-  );
+  return resourcePolicy<C & UserNameConfig>(withUserName(info), check);
 }
 
 /** A stack policy: when there is a bootstrap user, some resource must hold a fact that `has` accepts. */
@@ -32,31 +31,28 @@ export function bootstrapUserMustHave(
   has: (f: Fact, userName: string) => boolean,
   missing: (userName: string) => string,
 ) {
-  return stackPolicy<UserNameConfig>(
-    { ...info, knobs: { userName: userNameKnob } },
-    (resources, { userName }, report, each) => {
-      const users: Subject[] = [];
-      each(resources, (s) => {
-        if (factsOf(s, "user").some((f) => isBootstrapUserName(str(f.name, "the user's name"), userName)))
-          users.push(s);
+  return stackPolicy<UserNameConfig>(withUserName(info), (resources, { userName }, report, each) => {
+    const users: Subject[] = [];
+    each(resources, (s) => {
+      if (factsOf(s, "user").some((f) => isBootstrapUserName(str(f.name, "the user's name"), userName)))
+        users.push(s);
+    });
+    if (users.length === 0) return;
+    let pending: Subject | undefined;
+    for (const s of resources) {
+      try {
+        if (factsOf(s).some((f) => has(f, userName))) return;
+      } catch (e) {
+        if (!(e instanceof CannotCheck)) throw e;
+        pending ??= s;
+      }
+    }
+    // A resource that cannot be read yet may hold it: one advisory "cannot check" rather than a finding.
+    if (pending) {
+      return each([pending], () => {
+        throw new CannotCheck(what, false);
       });
-      if (users.length === 0) return;
-      let pending: Subject | undefined;
-      for (const s of resources) {
-        try {
-          if (factsOf(s).some((f) => has(f, userName))) return;
-        } catch (e) {
-          if (!(e instanceof CannotCheck)) throw e;
-          pending ??= s;
-        }
-      }
-      // A resource that cannot be read yet may hold it: one advisory "cannot check" rather than a finding.
-      if (pending) {
-        return each([pending], () => {
-          throw new CannotCheck(what, false);
-        });
-      }
-      for (const user of users) report(missing(userName), user);
-    },
-  );
+    }
+    for (const user of users) report(missing(userName), user);
+  });
 }
