@@ -53,7 +53,6 @@ export function configProblems(config: ReadonlyMap<string, unknown>): string[] {
   return [...config].flatMap(([name, knobs]) => problemsOf(name, structuredClone(knobs ?? {})));
 }
 
-/** Registers a policy; `start` gives each run its config (a bad one stops the run) and `report`. */
 function define<C>({ knobs, ...info }: PolicyInfo) {
   if (validators.has(info.name)) throw new Error(`two policies named ${info.name}`);
   const properties = { ...knobs, ...waiverKnobs };

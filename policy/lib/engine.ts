@@ -82,10 +82,8 @@ export function prepareProps(props: unknown, where: string): { props: unknown; c
     if (sig === pulumi.runtime.specialSecretSig) {
       if ("value" in o && o.value !== undefined) return { [SIG]: sig, value: walk(o.value, at, depth + 1) };
       changed = true;
-      if (typeof o.plaintext === "string") {
-        const value = parseJson(o.plaintext, o.plaintext);
-        return { [SIG]: sig, value: walk(value, at, depth + 1) };
-      }
+      if (typeof o.plaintext === "string")
+        return { [SIG]: sig, value: walk(parseJson(o.plaintext, o.plaintext), at, depth + 1) };
       if (typeof o.ciphertext === "string") return { [SIG]: sig, value: pulumi.runtime.unknownValue };
       return bad(at, "secret (no value, plaintext or ciphertext)");
     }
@@ -125,7 +123,6 @@ function prepareRequest(r: StructHolder & { getProvider?: () => StructHolder | u
   }
 }
 
-/** One line for the engine: no stack frames, secrets redacted, no control characters, bounded. */
 export function errorLine(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   const lines = text.split("\n").filter((l) => l.trim() && !/^\s+at /.test(l));

@@ -23,8 +23,7 @@ export const bootstrapUserNoExtraPermissions = bootstrapUserPolicy(
           report(
             `${f.via} attaches ${extra.map((a) => q(a)).join(", ")} to ${u}: only AdministratorAccess belongs on this user.`,
           );
-        const docs = Array.isArray(f.docs) ? f.docs.filter((d) => d !== undefined && d !== null) : [];
-        if (docs.length > 0)
+        if (Array.isArray(f.docs) && f.docs.some((d) => d !== undefined && d !== null))
           report(`${f.via} gives ${u} an inline policy: remove it; AdministratorAccess is enough.`);
       } else if (f.f === "inlineNames" && isBootstrapUserName(str(f.user, "userName"), userName)) {
         const names = strs(f.names, "policyNames");
