@@ -1,5 +1,5 @@
-// Wraps @pulumi/policy 1.21's gRPC handlers (server.js), which drop the stack config, accept any policy config,
-// unwrap secrets before the pack can note them, and send errors with their stack traces.
+// Wraps @pulumi/policy 1.21's gRPC handlers (server.js), which drop the stack config, accept any policy
+// config, unwrap secrets before the pack can note them, and send errors with their stack traces.
 import * as path from "node:path";
 import type * as grpcTypes from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";

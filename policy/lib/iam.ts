@@ -1,6 +1,6 @@
-// Every door into IAM read once, so policies judge facts, never resource types; CloudFormation-shaped resources
-// (aws-native, Cloud Control, templates) share one reader. Facts hold raw values, which rules read from plain
-// props with `need`, `str` and `strs`: @pulumi/policy's proxy would end the whole run at the first unknown.
+// Every door into IAM read once, so policies judge facts, not resource types; aws-native, Cloud Control and
+// template resources share one CloudFormation reader. Rules read raw values with `need`, `str` and `strs`,
+// not @pulumi/policy's proxy, which would end the whole run at the first unknown.
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
@@ -279,7 +279,7 @@ const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
   ),
 );
 
-/** A JSON (or YAML) document from text, an object as is, or undefined; a secret text's strings are secrets. */
+/** A JSON (or YAML) document from text, an object as is, or undefined; a secret text's strings are secret. */
 function parseDoc(v: unknown, yamlToo: boolean): unknown {
   if (typeof v !== "string") return rec(v);
   let doc = parseJson(v);

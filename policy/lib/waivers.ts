@@ -1,4 +1,4 @@
-// Pulumi's own policy exceptions live only in Pulumi Cloud; these live in the policy config, in the repository.
+// Pulumi's policy exceptions live only in Pulumi Cloud; these live in the repo (docs/policies.md#waivers).
 import type { PolicyConfigSchema } from "@pulumi/policy";
 
 type Property = PolicyConfigSchema["properties"][string];
