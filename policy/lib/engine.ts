@@ -3,6 +3,7 @@
 import * as path from "node:path";
 import type * as grpcTypes from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
+import type * as rpc from "@pulumi/pulumi/proto/analyzer_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { safeLine, secretStrings } from "../../lib/text";
 
@@ -106,14 +107,7 @@ export function prepareProps(props: unknown, where: string): { props: unknown; c
   return { props: changed ? out : props, changed };
 }
 
-interface StructHolder {
-  getProperties(): Struct | undefined;
-  setProperties(s: Struct): void;
-  getType(): string;
-  getName(): string;
-}
-
-function prepareRequest(r: StructHolder & { getProvider?: () => StructHolder | undefined }) {
+function prepareRequest(r: rpc.AnalyzeRequest | rpc.AnalyzerResource) {
   for (const holder of [r, r.getProvider?.()]) {
     const s = holder?.getProperties();
     if (!holder || !s) continue;
@@ -153,15 +147,9 @@ export function wrapAnalyzer(impl: Handlers, status: typeof grpcTypes.status, va
         else once(null, undefined);
       })().catch(once);
     };
-  type ConfigReq = { getPolicyconfigMap(): Map<string, { getProperties(): Struct | undefined }> };
-  type StackReq = {
-    getProject(): string;
-    getConfigMap(): Map<string, string>;
-    getConfigSecretKeysList(): string[];
-  };
   return {
     ...impl,
-    configure: guarded((req: ConfigReq) => {
+    configure: guarded((req: rpc.ConfigureAnalyzerRequest) => {
       const config = new Map<string, Record<string, unknown>>();
       for (const [k, v] of req.getPolicyconfigMap().entries())
         config.set(k, v.getProperties()?.toJavaScript() ?? {});
@@ -170,7 +158,7 @@ export function wrapAnalyzer(impl: Handlers, status: typeof grpcTypes.status, va
         throw new PackInputError(`policy pack config is invalid: ${problems.join("; ")}`);
       setPolicyConfigs(config);
     }, impl.configure),
-    configureStack: guarded((req: StackReq) => {
+    configureStack: guarded((req: rpc.AnalyzerStackConfigureRequest) => {
       configureStack({
         project: req.getProject(),
         config: Object.fromEntries(req.getConfigMap().entries()),
@@ -178,7 +166,7 @@ export function wrapAnalyzer(impl: Handlers, status: typeof grpcTypes.status, va
       });
     }, impl.configureStack),
     analyze: guarded(prepareRequest, impl.analyze),
-    analyzeStack: guarded((req: { getResourcesList(): StructHolder[] }) => {
+    analyzeStack: guarded((req: rpc.AnalyzeStackRequest) => {
       for (const r of req.getResourcesList()) prepareRequest(r);
     }, impl.analyzeStack),
   };
