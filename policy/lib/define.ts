@@ -34,7 +34,7 @@ function ajvError(e: ErrorObject): string {
   return `${where} ${e.message ?? "is invalid"}`;
 }
 
-// Fills `data` in with the defaults.
+// Ajv fills `data` in with the knobs' defaults (useDefaults).
 function problemsOf(name: string, data: unknown): string[] {
   if (name === "all") {
     return data && typeof data === "object" && Object.keys(data).length > 0

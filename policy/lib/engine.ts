@@ -19,7 +19,6 @@ export function parseJson(text: string, fallback?: unknown): unknown {
 }
 
 const secrets = new Set<string>();
-
 export const noteSecrets = (value: unknown) => secretStrings(value).forEach((s) => secrets.add(s));
 /** Forgets the secrets seen (tests: one engine run per test). */
 export const forgetSecrets = () => secrets.clear();
