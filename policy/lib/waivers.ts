@@ -35,6 +35,7 @@ export const waiverKnobs: Record<"waivers" | "waiverMaxDays", Property> = {
 
 type Target = { urn?: string; type?: string; name?: string };
 export type Waiver = Target & { reason: string; expires: string };
+type Verdict = { kind: "none" } | { kind: "waived" | "expired"; waiver: Waiver };
 
 const midnightUtc = (date: string) => Date.parse(`${date}T00:00:00Z`);
 
@@ -68,11 +69,7 @@ export function waiverProblems(waivers: readonly Waiver[], maxDays: number, toda
 }
 
 /** The waiver that decides a finding: an active one wins over an expired one, so a renewal can be added. */
-export function findWaiver(
-  waivers: readonly Waiver[],
-  target: Target,
-  today: string,
-): { kind: "none" } | { kind: "waived" | "expired"; waiver: Waiver } {
+export function findWaiver(waivers: readonly Waiver[], target: Target, today: string): Verdict {
   const hits = waivers.filter((w) => matches(w, target));
   const active = hits.find((w) => today <= w.expires);
   if (active) return { kind: "waived", waiver: active };
