@@ -1,14 +1,9 @@
-/**
- * Who the bootstrap user is: the configured `userName`, compared case-insensitively as IAM does
- * (lib/naming.ts sameIamUserName), so `MGMT-ORG-ADMIN` dodges no rule.
- */
+// The bootstrap user is compared case-insensitively, as IAM does, so `MGMT-ORG-ADMIN` dodges no rule.
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import { DEFAULT_BOOTSTRAP_USER_NAME, IAM_USER_NAME_PATTERN, sameIamUserName } from "../../lib/naming";
-import { stackPolicy, type PolicyInfo } from "./define";
-import { factsOf, type Fact, type Subject } from "./iam";
-import { CannotCheck, str } from "./values";
+import { resourcePolicy, stackPolicy, type PolicyInfo, type ResourceCheck } from "./define";
+import { CannotCheck, factsOf, str, type Fact, type Subject } from "./iam";
 
-/** The `userName` knob shared by every policy about the bootstrap user. */
 export const userNameKnob: PolicyConfigSchema["properties"][string] = {
   type: "string",
   default: DEFAULT_BOOTSTRAP_USER_NAME,
@@ -16,50 +11,48 @@ export const userNameKnob: PolicyConfigSchema["properties"][string] = {
   description: "IAM user name of the bootstrap user (IAM compares user names case-insensitively).",
 };
 
-export interface UserNameConfig {
-  userName: string;
-}
+export type UserNameConfig = { userName: string };
 
 export function isBootstrapUserName(candidate: unknown, userName: string): candidate is string {
   return typeof candidate === "string" && sameIamUserName(candidate, userName);
 }
 
-/**
- * A stack policy: when the stack has a bootstrap user, some resource must hold a fact `has`
- * accepts, else each bootstrap user is reported with `missing`. A resource that cannot be read yet
- * may hold one: when no other does, it gets one advisory "cannot check `what`" instead.
- */
+/** A policy about the bootstrap user takes the `userName` knob, before any of its own. */
+const withUserName = (info: PolicyInfo) => ({ ...info, knobs: { userName: userNameKnob, ...info.knobs } });
+
+export function bootstrapUserPolicy<C = object>(info: PolicyInfo, check: ResourceCheck<C & UserNameConfig>) {
+  return resourcePolicy<C & UserNameConfig>(withUserName(info), check);
+}
+
+/** A stack policy: when there is a bootstrap user, some resource must hold a fact that `has` accepts. */
 export function bootstrapUserMustHave(
   info: PolicyInfo,
   what: string,
   has: (f: Fact, userName: string) => boolean,
   missing: (userName: string) => string,
 ) {
-  return stackPolicy<UserNameConfig>(
-    info,
-    { userName: userNameKnob },
-    (resources, { userName }, report, each) => {
-      const users: Subject[] = [];
-      each(resources, (s) => {
-        if (factsOf(s, "user").some((f) => isBootstrapUserName(str(f.name, "the user's name"), userName)))
-          users.push(s);
+  return stackPolicy<UserNameConfig>(withUserName(info), (resources, { userName }, report, each) => {
+    const users: Subject[] = [];
+    each(resources, (s) => {
+      if (factsOf(s, "user").some((f) => isBootstrapUserName(str(f.name, "the user's name"), userName)))
+        users.push(s);
+    });
+    if (users.length === 0) return;
+    let pending: Subject | undefined;
+    for (const s of resources) {
+      try {
+        if (factsOf(s).some((f) => has(f, userName))) return;
+      } catch (e) {
+        if (!(e instanceof CannotCheck)) throw e;
+        pending ??= s;
+      }
+    }
+    // A resource that cannot be read yet may hold it: one advisory "cannot check" rather than a finding.
+    if (pending) {
+      return each([pending], () => {
+        throw new CannotCheck(what, false);
       });
-      if (users.length === 0) return;
-      let pending: Subject | undefined;
-      for (const s of resources) {
-        try {
-          if (factsOf(s).some((f) => has(f, userName))) return;
-        } catch (e) {
-          if (!(e instanceof CannotCheck)) throw e;
-          pending ??= s;
-        }
-      }
-      if (pending) {
-        return each([pending], () => {
-          throw new CannotCheck(what, false);
-        });
-      }
-      for (const user of users) report(missing(userName), user);
-    },
-  );
+    }
+    for (const user of users) report(missing(userName), user);
+  });
 }

@@ -1,38 +1,22 @@
-/**
- * How every policy is put together, so each policy module holds only its rule: its knobs checked
- * with a strict JSON Schema (plus the waiver knobs), resources handed over as plain data, a value
- * that cannot be read yet judged per resource, and a `report` that redacts secrets and applies
- * waivers before anything reaches the engine.
- */
+// Every policy's plumbing, so that a policy module holds only its rule.
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
-import type {
-  EnforcementLevel,
-  PolicyConfigSchema,
-  ReportViolation,
-  ResourceValidationPolicy,
-  Severity,
-  StackValidationPolicy,
-} from "@pulumi/policy";
+import type * as policy from "@pulumi/policy";
 import { safeLine } from "../../lib/text";
 import { knownSecrets, PackInputError } from "./engine";
-import { describe, type Subject } from "./iam";
-import { CannotCheck } from "./values";
+import { CannotCheck, describe, plain, type Subject } from "./iam";
 import { findWaiver, todayUtc, waiverKnobs, waiverProblems, waiverTarget, type Waiver } from "./waivers";
 
-/** Where each policy's `url` points: its heading in the repository's docs/policies.md. */
-const POLICY_DOCS = "docs/policies.md";
-
-export interface PolicyInfo {
-  name: string;
-  description: string;
-  enforcementLevel: Extract<EnforcementLevel, "mandatory" | "advisory">;
-  severity: Severity;
-  remediationSteps: string;
-}
-type Knobs = PolicyConfigSchema["properties"];
+type Metadata = Required<Pick<policy.Policy, "name" | "description" | "severity" | "remediationSteps">>;
+type Knobs = policy.PolicyConfigSchema["properties"];
+/** A policy's metadata, and the knobs of its config besides the waivers. */
+export type PolicyInfo = Metadata & { enforcementLevel: "mandatory" | "advisory"; knobs?: Knobs };
 type Config<C> = C & { waivers: Waiver[]; waiverMaxDays: number };
 /** Report a finding about `target` (default: the resource judged); `advisory` lowers its level. */
 type Report = (message: string, target?: Subject, advisory?: boolean) => void;
+// One resource at a time, so that a value unknown in one resource hides nothing about the others.
+type Each = (resources: Subject[], body: (s: Subject) => void) => void;
+export type ResourceCheck<C> = (s: Subject, config: Config<C>, report: Report) => void;
+type StackCheck<C> = (resources: Subject[], config: Config<C>, report: Report, each: Each) => void;
 
 const ajv = new Ajv({
   useDefaults: true,
@@ -50,7 +34,7 @@ function ajvError(e: ErrorObject): string {
   return `${where} ${e.message ?? "is invalid"}`;
 }
 
-/** The problems of one policy's config, `data` filled in with defaults; unknown policy: one problem. */
+// Ajv fills `data` in with the knobs' defaults (useDefaults).
 function problemsOf(name: string, data: unknown): string[] {
   if (name === "all") {
     return data && typeof data === "object" && Object.keys(data).length > 0
@@ -69,22 +53,12 @@ export function configProblems(config: ReadonlyMap<string, unknown>): string[] {
   return [...config].flatMap(([name, knobs]) => problemsOf(name, structuredClone(knobs ?? {})));
 }
 
-// @pulumi/policy's proxy hands back its plain target for this key (node_modules/@pulumi/policy/proxy.js).
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- @internal module, no typings
-const TARGET = (require("@pulumi/policy/proxy") as { getSpecialProxyTarget: string }).getSpecialProxyTarget;
-const plain = (props: unknown): Record<string, unknown> =>
-  ((props as Record<string, unknown> | undefined)?.[TARGET] ?? props ?? {}) as Record<string, unknown>;
-
-/**
- * Registers a policy and returns its metadata and, for each run, its config (a bad one stops the
- * run), the resources as plain data and `report`.
- */
-function define<C>(info: PolicyInfo, knobs: Knobs) {
+function define<C>({ knobs, ...info }: PolicyInfo) {
   if (validators.has(info.name)) throw new Error(`two policies named ${info.name}`);
   const properties = { ...knobs, ...waiverKnobs };
   validators.set(info.name, ajv.compile({ type: "object", additionalProperties: false, properties }));
-  const meta = { ...info, url: `${POLICY_DOCS}#${info.name}`, configSchema: { properties } };
-  const start = (args: { getConfig(): unknown }, reportViolation: ReportViolation) => {
+  const meta = { ...info, url: `docs/policies.md#${info.name}`, configSchema: { properties } };
+  const start = (args: { getConfig(): unknown }, reportViolation: policy.ReportViolation) => {
     const raw = args.getConfig();
     const config = structuredClone(raw && typeof raw === "object" ? raw : {}) as Config<C>;
     const problems = problemsOf(info.name, config);
@@ -95,20 +69,16 @@ function define<C>(info: PolicyInfo, knobs: Knobs) {
   return { meta, start };
 }
 
-/** A resource as the engine sent it, as plain data. */
 function subjectOf(r: Omit<Subject, "provider"> & { provider?: { type: string; props: unknown } }): Subject {
   const s: Subject = { type: r.type, name: r.name, urn: r.urn, props: plain(r.props) };
   if (r.provider) s.provider = { type: r.provider.type, props: plain(r.provider.props) };
   return s;
 }
 
-/**
- * The object form of reportViolation: undocumented in @pulumi/policy's .d.ts, but handled by
- * server.js makeReportViolationFun, which lets one finding carry its own enforcement level.
- */
-type ReportObject = (v: { message: string; urn?: string; enforcementLevel: EnforcementLevel }) => void;
+// Undocumented in the .d.ts, but server.js makeReportViolationFun takes it: a finding with its own level.
+type ReportObject = (v: { message: string; urn?: string; enforcementLevel: policy.EnforcementLevel }) => void;
 
-function makeReport(info: PolicyInfo, waivers: Waiver[], reportViolation: ReportViolation): Report {
+function makeReport(info: PolicyInfo, waivers: Waiver[], reportViolation: policy.ReportViolation): Report {
   const today = todayUtc();
   const safe = (text: string) => safeLine(text, knownSecrets());
   return (message, target, advisory = false) => {
@@ -150,12 +120,8 @@ function judge(s: Subject, report: Report, body: () => void, stack = false) {
 }
 
 /** A policy judged on each resource, before its step runs: it prevents. */
-export function resourcePolicy<C = object>(
-  info: PolicyInfo,
-  knobs: Knobs,
-  check: (s: Subject, config: Config<C>, report: Report) => void,
-): ResourceValidationPolicy {
-  const { meta, start } = define<C>(info, knobs);
+export function resourcePolicy<C = object>(info: PolicyInfo, check: ResourceCheck<C>) {
+  const { meta, start } = define<C>(info);
   return {
     ...meta,
     validateResource: (args, reportViolation) => {
@@ -163,21 +129,12 @@ export function resourcePolicy<C = object>(
       const s = subjectOf(args);
       judge(s, report, () => check(s, config, (m, t = s, advisory) => report(m, t, advisory)));
     },
-  };
+  } satisfies policy.ResourceValidationPolicy;
 }
 
-type Each = (resources: Subject[], body: (s: Subject) => void) => void;
-
-/**
- * A policy judged on the whole stack, after every step: it only detects. `each` judges one
- * resource at a time, so a value unknown in one resource hides nothing about the others.
- */
-export function stackPolicy<C = object>(
-  info: PolicyInfo,
-  knobs: Knobs,
-  check: (resources: Subject[], config: Config<C>, report: Report, each: Each) => void,
-): StackValidationPolicy {
-  const { meta, start } = define<C>(info, knobs);
+/** A policy judged on the whole stack, after every step: it only detects. */
+export function stackPolicy<C = object>(info: PolicyInfo, check: StackCheck<C>) {
+  const { meta, start } = define<C>(info);
   return {
     ...meta,
     validateStack: (args, reportViolation) => {
@@ -186,5 +143,5 @@ export function stackPolicy<C = object>(
         for (const s of list) judge(s, report, () => body(s), true);
       });
     },
-  };
+  } satisfies policy.StackValidationPolicy;
 }

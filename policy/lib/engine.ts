@@ -1,25 +1,15 @@
-/**
- * Where the pack meets the engine, around @pulumi/policy 1.21's gRPC handlers
- * (node_modules/@pulumi/policy/server.js), closing four gaps they leave:
- *
- * - ConfigureStack keeps only the stack tags: the stack config and its secret keys are set here
- *   into @pulumi/pulumi's config store, so `pulumi.Config` works and secret values are redacted.
- * - Configure accepts any policy or knob: here a bad config is INVALID_ARGUMENT, stopping the engine.
- * - Analyze(Stack) unwraps secrets before the policies see them: the pack notes every secret form
- *   from the raw request first, refuses a malformed special value, and turns an export's
- *   `plaintext` secret into a value-form one and a `ciphertext` one into an unknown.
- * - Errors carry `e.stack`: here an error is one redacted line, and a throwing handler still answers.
- */
+// Wraps @pulumi/policy 1.21's gRPC handlers (server.js), which drop the stack config, accept any policy
+// config, unwrap secrets before the pack can note them, and send errors with their stack traces.
 import * as path from "node:path";
 import type * as grpcTypes from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
+import type * as rpc from "@pulumi/pulumi/proto/analyzer_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { safeLine, secretStrings } from "../../lib/text";
 
 /** An input the pack refuses: sent to the engine as INVALID_ARGUMENT with this message. */
 export class PackInputError extends Error {}
 
-/** `text` parsed as JSON, or `fallback` when it is not JSON. */
 export function parseJson(text: string, fallback?: unknown): unknown {
   try {
     return JSON.parse(text);
@@ -29,8 +19,6 @@ export function parseJson(text: string, fallback?: unknown): unknown {
 }
 
 const secrets = new Set<string>();
-
-/** Remembers the secret strings inside `value` (any of the three secret forms). */
 export const noteSecrets = (value: unknown) => secretStrings(value).forEach((s) => secrets.add(s));
 /** Forgets the secrets seen (tests: one engine run per test). */
 export const forgetSecrets = () => secrets.clear();
@@ -51,12 +39,9 @@ export function stackConfig(): pulumi.Config {
   return new pulumi.Config(project ?? (process.env.PULUMI_PROJECT || pulumi.getProject()));
 }
 
-/** What ConfigureStack carries; the engine's config keys are `<project>:<key>`. */
-export function configureStack(req: {
-  project?: string;
-  config?: Record<string, string>;
-  secretKeys?: string[];
-}) {
+/** What ConfigureStack carries (config keys are `<project>:<key>`), which @pulumi/policy drops. */
+type StackSettings = { project?: string; config?: Record<string, string>; secretKeys?: string[] };
+export function configureStack(req: StackSettings) {
   if (req.project) project = req.project;
   const config = req.config && Object.keys(req.config).length > 0 ? req.config : pulumi.runtime.allConfig();
   const env = parseJson(process.env.PULUMI_CONFIG_SECRET_KEYS || "[]");
@@ -73,11 +58,8 @@ const SIG = pulumi.runtime.specialSigKey;
 const ASSET: string = pulumi.runtime.specialAssetSig;
 const ARCHIVE: string = pulumi.runtime.specialArchiveSig;
 
-/**
- * Props checked and normalized before @pulumi/policy deserializes them: secrets noted, the export
- * forms of a secret made value-form (`plaintext`) or unknown (`ciphertext`), and anything
- * deserializeProperties would choke on refused with a one-line error naming the property path.
- */
+// Before @pulumi/policy unwraps secrets: note them, make an export's `plaintext` one value-form and a
+// `ciphertext` one unknown, and refuse what deserializeProperties would choke on, naming its path.
 export function prepareProps(props: unknown, where: string): { props: unknown; changed: boolean } {
   noteSecrets(props);
   let changed = false;
@@ -90,7 +72,8 @@ export function prepareProps(props: unknown, where: string): { props: unknown; c
     if (Array.isArray(v)) return v.map((x, i) => walk(x, `${at}[${i}]`, depth + 1));
     const o = v as Record<string, unknown>;
     const sig = o[SIG];
-    const isStr = (k: string) => typeof o[k] === "string";
+    const exactlyOne = (keys: string[], what: string) =>
+      keys.filter((k) => typeof o[k] === "string").length === 1 ? o : bad(at, what);
     if (sig === undefined) {
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(o)) out[k] = walk(x, `${at}.${k}`, depth + 1);
@@ -99,30 +82,22 @@ export function prepareProps(props: unknown, where: string): { props: unknown; c
     if (sig === pulumi.runtime.specialSecretSig) {
       if ("value" in o && o.value !== undefined) return { [SIG]: sig, value: walk(o.value, at, depth + 1) };
       changed = true;
-      if (isStr("plaintext")) {
-        const value = parseJson(o.plaintext as string, o.plaintext);
-        return { [SIG]: sig, value: walk(value, at, depth + 1) };
-      }
-      if (isStr("ciphertext")) return { [SIG]: sig, value: pulumi.runtime.unknownValue };
+      if (typeof o.plaintext === "string")
+        return { [SIG]: sig, value: walk(parseJson(o.plaintext, o.plaintext), at, depth + 1) };
+      if (typeof o.ciphertext === "string") return { [SIG]: sig, value: pulumi.runtime.unknownValue };
       return bad(at, "secret (no value, plaintext or ciphertext)");
     }
-    if (sig === ASSET) {
-      if (["path", "text", "uri"].filter(isStr).length !== 1)
-        bad(at, "asset (needs one string path, text or uri)");
-      return o;
-    }
+    if (sig === ASSET)
+      return exactlyOne(["path", "text", "uri"], "asset (needs one string path, text or uri)");
     if (sig === ARCHIVE) {
-      if (o.assets !== null && typeof o.assets === "object" && !Array.isArray(o.assets)) {
-        for (const [k, a] of Object.entries(o.assets)) {
-          const s = (a as Record<string, unknown> | null)?.[SIG];
-          if (s !== ASSET && s !== ARCHIVE)
-            bad(`${at}.assets.${k}`, "archive member (not an asset or archive)");
-          walk(a, `${at}.assets.${k}`, depth + 1);
-        }
-        return o;
+      if (o.assets === null || typeof o.assets !== "object" || Array.isArray(o.assets))
+        return exactlyOne(["path", "uri"], "archive (needs assets, or one string path or uri)");
+      for (const [k, a] of Object.entries(o.assets)) {
+        const s = (a as Record<string, unknown> | null)?.[SIG];
+        if (s !== ASSET && s !== ARCHIVE)
+          bad(`${at}.assets.${k}`, "archive member (not an asset or archive)");
+        walk(a, `${at}.assets.${k}`, depth + 1);
       }
-      if (["path", "uri"].filter(isStr).length !== 1)
-        bad(at, "archive (needs assets, or one string path or uri)");
       return o;
     }
     return bad(at, "special value (unknown signature)");
@@ -131,14 +106,7 @@ export function prepareProps(props: unknown, where: string): { props: unknown; c
   return { props: changed ? out : props, changed };
 }
 
-interface StructHolder {
-  getProperties(): Struct | undefined;
-  setProperties(s: Struct): void;
-  getType(): string;
-  getName(): string;
-}
-
-function prepareRequest(r: StructHolder & { getProvider?: () => StructHolder | undefined }) {
+function prepareRequest(r: rpc.AnalyzeRequest | rpc.AnalyzerResource) {
   for (const holder of [r, r.getProvider?.()]) {
     const s = holder?.getProperties();
     if (!holder || !s) continue;
@@ -148,7 +116,6 @@ function prepareRequest(r: StructHolder & { getProvider?: () => StructHolder | u
   }
 }
 
-/** One line for the engine: no stack frames, secrets redacted, no control characters, bounded. */
 export function errorLine(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   const lines = text.split("\n").filter((l) => l.trim() && !/^\s+at /.test(l));
@@ -159,13 +126,9 @@ export function errorLine(e: unknown): string {
 type Validate = (config: Map<string, Record<string, unknown>>) => string[];
 type Callback = (err: unknown, resp?: unknown) => void;
 type Handler = (call: { request: unknown }, callback: Callback) => unknown;
+type Handlers = Record<string, Handler>;
 
-/** Wraps @pulumi/policy's Analyzer handlers; `validateConfig` lists the problems of a Configure request's config. */
-export function wrapAnalyzer(
-  impl: Record<string, Handler>,
-  status: typeof grpcTypes.status,
-  validateConfig: Validate,
-): Record<string, Handler> {
+export function wrapAnalyzer(impl: Handlers, status: typeof grpcTypes.status, validateConfig: Validate) {
   const guarded =
     (before: (req: never) => void, original: Handler | undefined): Handler =>
     (call, callback) => {
@@ -177,23 +140,15 @@ export function wrapAnalyzer(
         const code = err instanceof PackInputError ? status.INVALID_ARGUMENT : status.UNKNOWN;
         callback({ code, details: errorLine(err), message: errorLine(err) });
       };
-      try {
+      (async () => {
         before(call.request as never);
-        if (!original) return once(null, undefined);
-        Promise.resolve(original(call, once)).catch(once);
-      } catch (e) {
-        once(e);
-      }
+        if (original) await original(call, once);
+        else once(null, undefined);
+      })().catch(once);
     };
-  type ConfigReq = { getPolicyconfigMap(): Map<string, { getProperties(): Struct | undefined }> };
-  type StackReq = {
-    getProject(): string;
-    getConfigMap(): Map<string, string>;
-    getConfigSecretKeysList(): string[];
-  };
   return {
     ...impl,
-    configure: guarded((req: ConfigReq) => {
+    configure: guarded((req: rpc.ConfigureAnalyzerRequest) => {
       const config = new Map<string, Record<string, unknown>>();
       for (const [k, v] of req.getPolicyconfigMap().entries())
         config.set(k, v.getProperties()?.toJavaScript() ?? {});
@@ -202,7 +157,7 @@ export function wrapAnalyzer(
         throw new PackInputError(`policy pack config is invalid: ${problems.join("; ")}`);
       setPolicyConfigs(config);
     }, impl.configure),
-    configureStack: guarded((req: StackReq) => {
+    configureStack: guarded((req: rpc.AnalyzerStackConfigureRequest) => {
       configureStack({
         project: req.getProject(),
         config: Object.fromEntries(req.getConfigMap().entries()),
@@ -210,7 +165,7 @@ export function wrapAnalyzer(
       });
     }, impl.configureStack),
     analyze: guarded(prepareRequest, impl.analyze),
-    analyzeStack: guarded((req: { getResourcesList(): StructHolder[] }) => {
+    analyzeStack: guarded((req: rpc.AnalyzeStackRequest) => {
       for (const r of req.getResourcesList()) prepareRequest(r);
     }, impl.analyzeStack),
   };

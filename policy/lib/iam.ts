@@ -1,23 +1,81 @@
-/**
- * Every door into IAM read once: each resource, whatever its provider, becomes facts (a credential
- * issued, permissions granted, a group joined, Identity Center turned on), and policies judge
- * facts, never resource types. aws-native resources, Cloud Control resources and the resources of
- * CloudFormation templates all take the CloudFormation shape, read by `cfnFacts`.
- *
- * Facts hold raw property values: a rule reads what it needs through ./values.ts `need`/`str`,
- * so an unknown or a CloudFormation intrinsic stops only the rule that needs that value.
- */
+// Every door into IAM read once, so policies judge facts, not resource types; aws-native, Cloud Control and
+// template resources share one CloudFormation reader. Rules read raw values with `need`, `str` and `strs`,
+// not @pulumi/policy's proxy, which would end the whole run at the first unknown.
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
+import { quote } from "../../lib/text";
 import { knownSecrets, noteSecrets, parseJson } from "./engine";
-import { CannotCheck, field, INTRINSIC, need, q, rec, str, strs } from "./values";
-import {
-  IDENTITY_CENTER_CFN_PREFIXES,
-  IDENTITY_CENTER_PRINCIPALS,
-  IDENTITY_CENTER_TYPE_PREFIXES,
-  T,
-} from "./resource-types";
+import { IDENTITY_CENTER_CFN_PREFIXES, IDENTITY_CENTER_TYPE_PREFIXES, T } from "./resource-types";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- @internal module, no typings
+const proxy = require("@pulumi/policy/proxy") as Record<string, unknown>;
+// The sentinels the proxy treats as unknown; the engine sends pulumi.runtime.unknownValue.
+const UNKNOWNS: ReadonlySet<unknown> = new Set([
+  pulumi.runtime.unknownValue,
+  ...Object.entries(proxy).flatMap(([k, v]) => (/^unknown[A-Z]\w*Value$/.test(k) ? [v] : [])),
+]);
+
+/** Props as plain data: the proxy hands back its target for this key. */
+const TARGET = proxy.getSpecialProxyTarget as string;
+export const plain = (props: unknown) =>
+  ((props as Record<string, unknown> | undefined)?.[TARGET] ?? props ?? {}) as Record<string, unknown>;
+
+/** Stands for a CloudFormation intrinsic function in a parsed template (see templateValue). */
+export const INTRINSIC = Symbol("CloudFormation intrinsic");
+
+/** Thrown when a rule needs `what` but it is unknown (preview) or an intrinsic (never resolved). */
+export class CannotCheck extends Error {
+  constructor(
+    readonly what: string,
+    readonly intrinsic: boolean,
+  ) {
+    super(`cannot check ${what}`);
+  }
+}
+
+/** `v` itself, unless it (or anything inside it) is unknown or an intrinsic: then CannotCheck. */
+export function need<V>(v: V, what: string): V {
+  const bad = find(v);
+  if (bad !== undefined) throw new CannotCheck(what, bad === INTRINSIC);
+  return v;
+}
+
+function find(v: unknown, depth = 0): unknown {
+  if (v === INTRINSIC || (typeof v === "string" && UNKNOWNS.has(v))) return v;
+  if (v === null || typeof v !== "object" || depth > 64) return undefined;
+  for (const x of Array.isArray(v) ? v : Object.values(v)) {
+    const bad = find(x, depth + 1);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
+}
+
+export const rec = (v: unknown) =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+/** Own property `key` of `o` (also `Key`: CloudFormation spells properties in PascalCase). */
+export function field(o: unknown, key: string): unknown {
+  const r = rec(o) ?? {};
+  const k = [key, key[0].toUpperCase() + key.slice(1)].find((k) => Object.hasOwn(r, k));
+  return k === undefined ? undefined : r[k];
+}
+
+export function str(v: unknown, what: string): string | undefined {
+  need(v, what);
+  return typeof v === "string" && v.length > 0 ? v : undefined;
+}
+
+/** The non-empty strings of a list (a single string counts as a list of one). */
+export function strs(v: unknown, what: string): string[] {
+  need(v, what);
+  return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === "string" && x.length > 0);
+}
+
+/** A value quoted for a message, redacted of every secret the pack has seen. */
+export function q(value: unknown): string {
+  return quote(value === INTRINSIC ? "(intrinsic)" : value, { secrets: knownSecrets() });
+}
 
 /** A resource as the policies see it: props are plain data (unknowns are the engine's sentinels). */
 export interface Subject {
@@ -59,16 +117,19 @@ export function describe(s: { type: string; name: string }): string {
 }
 
 const PRINCIPALS = ["user", "group", "role"] as const;
+const IDENTITY_CENTER_PRINCIPALS: readonly string[] = ["sso.amazonaws.com", "identitystore.amazonaws.com"];
+
 function cred(kind: CredentialKind, user: unknown, pgpKey?: unknown): FactBody {
   return { f: "credential", kind, user, pgpKey };
 }
 function grant(to: PrincipalKind, names: unknown, arns?: unknown, docs?: unknown): FactBody {
   return { f: "grant", to, names, arns, docs };
 }
+const grantsToLists = (get: (key: string) => unknown, arns?: unknown, docs?: unknown) =>
+  PRINCIPALS.filter((to) => get(`${to}s`) != null).map((to) => grant(to, get(`${to}s`), arns, docs));
 /** The documents of a list of inline policies (each `{ [key]: document }`). */
 const docsOf = (list: unknown, key: string) => (Array.isArray(list) ? list.map((x) => field(x, key)) : list);
 
-/** The classic `aws` resources, by type. */
 const CLASSIC = new Map<string, (p: Record<string, unknown>) => FactBody[]>([
   [T.user, (p) => [{ f: "user", name: p.name, tags: p.tags, boundary: p.permissionsBoundary }]],
   [T.loginProfile, (p) => [cred("console login profile", p.user, p.pgpKey)]],
@@ -81,10 +142,7 @@ const CLASSIC = new Map<string, (p: Record<string, unknown>) => FactBody[]>([
   [T.userPolicyAttachment, (p) => [grant("user", p.user, p.policyArn)]],
   [T.groupPolicyAttachment, (p) => [grant("group", p.group, p.policyArn)]],
   [T.rolePolicyAttachment, (p) => [grant("role", p.role, p.policyArn)]],
-  [
-    T.policyAttachment,
-    (p) => PRINCIPALS.filter((to) => p[`${to}s`] != null).map((to) => grant(to, p[`${to}s`], p.policyArn)),
-  ],
+  [T.policyAttachment, (p) => grantsToLists((key) => p[key], p.policyArn)],
   [
     T.userPolicyAttachmentsExclusive,
     (p) => [
@@ -107,16 +165,11 @@ const CLASSIC = new Map<string, (p: Record<string, unknown>) => FactBody[]>([
 
 /** The facts of one resource (only those of kind `only`, if given); CannotCheck when it cannot be read yet. */
 export function factsOf<K extends Fact["f"] = Fact["f"]>(s: Subject, only?: K): Extract<Fact, { f: K }>[] {
-  const all = allFactsOf(s);
-  return (only ? all.filter((f) => f.f === only) : all) as Extract<Fact, { f: K }>[];
-}
-
-function allFactsOf(s: Subject): Fact[] {
   const via = describe(s);
   const out: Fact[] = (CLASSIC.get(s.type)?.(s.props) ?? []).map((f) => ({ ...f, via }));
   const p = s.props;
   if (s.type === T.cloudControl) {
-    const typeName = str(need(p.typeName, "typeName"), "typeName") ?? "";
+    const typeName = str(p.typeName, "typeName") ?? "";
     const parsed = parseDoc(need(p.desiredState, "desiredState"), false);
     if (parsed === undefined)
       out.push({ f: "uninspectable", why: "its desiredState is not JSON", advisory: false, via });
@@ -130,10 +183,9 @@ function allFactsOf(s: Subject): Fact[] {
     else if (IDENTITY_CENTER_TYPE_PREFIXES.some((x) => s.type.startsWith(x)))
       out.push({ f: "identityCenter", via });
   }
-  return out;
+  return (only ? out.filter((f) => f.f === only) : out) as Extract<Fact, { f: K }>[];
 }
 
-/** The resources of a CloudFormation template (body given as text or as an object). */
 function stackFacts(body: unknown, url: unknown, via: string, out: Fact[], depth: number): void {
   need(body, "templateBody");
   const uninspectable = (why: string, advisory: boolean) =>
@@ -185,9 +237,9 @@ function cfnFacts(type: string, p: unknown, via: string, out: Fact[], depth: num
     case "aws::iam::managedpolicy":
     case "aws::iam::policy": {
       const doc = get("policyDocument");
-      const to = PRINCIPALS.filter((k) => get(`${k}s`) != null);
-      for (const k of to) add(grant(k, get(`${k}s`), undefined, [doc]));
-      if (to.length === 0) add({ f: "adminDoc", doc });
+      const grants = grantsToLists(get, undefined, [doc]);
+      grants.forEach(add);
+      if (grants.length === 0) add({ f: "adminDoc", doc });
       return;
     }
     case "aws::iam::accesskey":
@@ -202,9 +254,7 @@ function cfnFacts(type: string, p: unknown, via: string, out: Fact[], depth: num
 }
 
 /** `AWS::IAM::User` and `aws-native:iam:User` alike: `aws::iam::user`. */
-function cfnKey(type: unknown): string {
-  return typeof type === "string" ? type.toLowerCase() : "";
-}
+const cfnKey = (type: unknown) => (typeof type === "string" ? type.toLowerCase() : "");
 
 /** A template value with intrinsic functions replaced: `Ref` to a known principal by its name, any other by INTRINSIC. */
 function templateValue(v: unknown, names: ReadonlyMap<string, unknown>): unknown {
@@ -212,9 +262,8 @@ function templateValue(v: unknown, names: ReadonlyMap<string, unknown>): unknown
   const r = rec(v);
   if (!r) return v;
   const keys = Object.keys(r);
-  if (keys.length === 1 && (keys[0] === "Ref" || keys[0].startsWith("Fn::"))) {
+  if (keys.length === 1 && (keys[0] === "Ref" || keys[0].startsWith("Fn::")))
     return keys[0] === "Ref" && typeof r.Ref === "string" && names.has(r.Ref) ? names.get(r.Ref) : INTRINSIC;
-  }
   return Object.fromEntries(keys.map((k) => [k, templateValue(r[k], names)]));
 }
 
@@ -230,10 +279,7 @@ const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
   ),
 );
 
-/**
- * A JSON (or, with `yamlToo`, YAML) document from text; an object as is; undefined when
- * unreadable. When the text is a secret, every string inside it is one too: rules echo them.
- */
+/** A JSON (or YAML) document from text, an object as is, or undefined; a secret text's strings are secret. */
 function parseDoc(v: unknown, yamlToo: boolean): unknown {
   if (typeof v !== "string") return rec(v);
   let doc = parseJson(v);
@@ -274,10 +320,8 @@ export function adminGrant(g: Extract<Fact, { f: "grant" }>): string | undefined
 
 /** Why an Identity Center fact is real (the resource itself, or a principal of Identity Center), or undefined. */
 export function turnsOnIdentityCenter(f: Extract<Fact, { f: "identityCenter" }>): string | undefined {
-  if (!("principals" in f)) return "an IAM Identity Center resource";
-  const hit = strs(f.principals, "service principals").find((x) =>
-    (IDENTITY_CENTER_PRINCIPALS as readonly string[]).includes(x),
-  );
+  if (!("principals" in f)) return "is an IAM Identity Center resource";
+  const hit = strs(f.principals, "service principals").find((x) => IDENTITY_CENTER_PRINCIPALS.includes(x));
   return hit ? `enables IAM Identity Center through AWS Organizations (${hit})` : undefined;
 }
 

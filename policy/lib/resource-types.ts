@@ -1,8 +1,4 @@
-/**
- * Every resource type token the pack looks at, named once: the `__pulumiType` of @pulumi/aws 7.x
- * classes (the pack does not load @pulumi/aws). aws-native, Cloud Control and CloudFormation types
- * are not listed: ./iam.ts maps them all onto the CloudFormation type name (`AWS::IAM::User`).
- */
+// The `__pulumiType` of each @pulumi/aws class the pack reads: it does not load @pulumi/aws itself.
 export const T = {
   stack: "pulumi:pulumi:Stack",
   user: "aws:iam/user:User",
@@ -38,6 +34,3 @@ export const T = {
 /** IAM Identity Center lives in these provider modules and CloudFormation namespaces. */
 export const IDENTITY_CENTER_TYPE_PREFIXES = ["aws:ssoadmin/", "aws:identitystore/"] as const;
 export const IDENTITY_CENTER_CFN_PREFIXES = ["AWS::SSO::", "AWS::IdentityStore::"] as const;
-
-/** The service principals that turn Identity Center on through AWS Organizations. */
-export const IDENTITY_CENTER_PRINCIPALS = ["sso.amazonaws.com", "identitystore.amazonaws.com"] as const;

@@ -1,25 +1,17 @@
-/**
- * Runbook: the bootstrap user gets AdministratorAccess, attached directly; anyone else getting
- * administrator permissions, through whichever resource, is rejected before it is granted.
- */
+// The bootstrap user is the account's only administrator until Leverage's SSO layer takes over.
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
-import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
-import { resourcePolicy } from "../lib/define";
-import { adminGrant, allowsEverything, factsOf, namesOf } from "../lib/iam";
-import { q, str, strs } from "../lib/values";
+import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
+import { adminGrant, allowsEverything, factsOf, namesOf, q, str, strs } from "../lib/iam";
 
-export const administratorBootstrapUserOnly = resourcePolicy<UserNameConfig>(
+export const administratorBootstrapUserOnly = bootstrapUserPolicy(
   {
     name: "administrator-bootstrap-user-only",
     description: "Administrator permissions go to the bootstrap user only, and it keeps AdministratorAccess.",
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps:
-      "Remove the AdministratorAccess (or `*` on `*`) grant from the other user, group or role: the bootstrap user is " +
-      "the account's only administrator until Leverage's SSO layer takes over. Keep AdministratorAccess in any " +
-      "UserPolicyAttachmentsExclusive of the bootstrap user.",
+      "Remove the AdministratorAccess (or `*` on `*`) grant from the other user, group or role: the bootstrap user is the account's only administrator until Leverage's SSO layer takes over. Keep AdministratorAccess in any UserPolicyAttachmentsExclusive of the bootstrap user.",
   },
-  { userName: userNameKnob },
   (s, { userName }, report) => {
     for (const f of factsOf(s)) {
       if (f.f === "grant") {
@@ -35,20 +27,17 @@ export const administratorBootstrapUserOnly = resourcePolicy<UserNameConfig>(
         if (names.length === 0 && !pending)
           report(`${f.via} grants ${why} to an IAM ${f.to} with no name: remove it.`);
         if (pending) throw pending;
-      } else if (f.f === "adminDoc") {
-        if (allowsEverything(f.doc, "policy document")) {
-          report(
-            `${f.via} creates a policy that allows * on *: use AWS's AdministratorAccess for the bootstrap user instead of a home-made administrator policy.`,
-          );
-        }
+      } else if (f.f === "adminDoc" && allowsEverything(f.doc, "policy document")) {
+        report(
+          `${f.via} creates a policy that allows * on *: use AWS's AdministratorAccess for the bootstrap user instead of a home-made administrator policy.`,
+        );
       } else if (f.f === "exclusive") {
         const user = str(f.user, "userName");
         if (!isBootstrapUserName(user, userName)) continue;
-        if (!strs(f.arns, "policyArns").some(isAdministratorAccessPolicyArn)) {
+        if (!strs(f.arns, "policyArns").some(isAdministratorAccessPolicyArn))
           report(
             `${f.via} sets the complete list of the bootstrap user ${q(user)}'s managed policies without AdministratorAccess, which would detach it: add arn:aws:iam::aws:policy/AdministratorAccess to policyArns.`,
           );
-        }
       }
     }
   },

@@ -1,11 +1,7 @@
-/**
- * `leverage credentials configure --type BOOTSTRAP` needs one access key of the bootstrap user. A
- * count over the whole stack: a stack policy, detective (other users' keys: credentials-bootstrap-user-only).
- */
+// `leverage credentials configure --type BOOTSTRAP` needs one key: a count over the stack, so detective.
 import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
 import { stackPolicy } from "../lib/define";
-import { factsOf, type Subject } from "../lib/iam";
-import { q, str } from "../lib/values";
+import { factsOf, q, str, type Subject } from "../lib/iam";
 
 export const bootstrapUserAccessKeys = stackPolicy<UserNameConfig & { maximumAccessKeys: number }>(
   {
@@ -14,34 +10,30 @@ export const bootstrapUserAccessKeys = stackPolicy<UserNameConfig & { maximumAcc
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Keep a single access key of the bootstrap user (the one Leverage's `credentials configure --type BOOTSTRAP` " +
-      "reads) and delete the others from this stack.",
-  },
-  {
-    userName: userNameKnob,
-    maximumAccessKeys: {
-      type: "integer",
-      default: 1,
-      minimum: 0,
-      maximum: 2,
-      description: "Most access keys the bootstrap user may have (IAM allows 2).",
+      "Keep a single access key of the bootstrap user (the one Leverage's `credentials configure --type BOOTSTRAP` reads) and delete the others from this stack.",
+    knobs: {
+      userName: userNameKnob,
+      maximumAccessKeys: {
+        type: "integer",
+        default: 1,
+        minimum: 0,
+        maximum: 2,
+        description: "Most access keys the bootstrap user may have (IAM allows 2).",
+      },
     },
   },
   (resources, { userName, maximumAccessKeys: max }, report, each) => {
     const keys: Subject[] = [];
     each(resources, (s) => {
-      for (const f of factsOf(s, "credential"))
-        if (
-          f.kind === "access key" &&
-          isBootstrapUserName(str(f.user, "the user of its access key"), userName)
-        )
-          keys.push(s);
+      for (const f of factsOf(s, "credential")) {
+        const user = f.kind === "access key" ? str(f.user, "the user of its access key") : undefined;
+        if (isBootstrapUserName(user, userName)) keys.push(s);
+      }
     });
-    keys.slice(max).forEach((extra, i) => {
+    for (const [i, extra] of keys.slice(max).entries())
       report(
         `Access key number ${max + i + 1} of the bootstrap user ${q(userName)} (at most ${max}): delete it; Leverage needs one key.`,
         extra,
       );
-    });
   },
 );

@@ -1,11 +1,7 @@
-/**
- * Runbook: "It requires admin privileges which you can achieve by directly attaching the
- * `AdministratorAccess` policy to it". A fact about the whole stack: a stack policy, detective.
- */
+// Runbook: "directly attaching the `AdministratorAccess` policy"; a fact about the whole stack, so detective.
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
 import { bootstrapUserMustHave, isBootstrapUserName } from "../lib/bootstrap-user";
-import { namesOf } from "../lib/iam";
-import { q, strs } from "../lib/values";
+import { namesOf, q, strs } from "../lib/iam";
 
 export const bootstrapUserAdministratorAccess = bootstrapUserMustHave(
   {
@@ -14,8 +10,7 @@ export const bootstrapUserAdministratorAccess = bootstrapUserMustHave(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Add an aws.iam.UserPolicyAttachment with `user` set to the bootstrap user's name and `policyArn` " +
-      "`arn:<partition>:iam::aws:policy/AdministratorAccess` (aws, aws-us-gov or aws-cn). A group does not count.",
+      "Add an aws.iam.UserPolicyAttachment with `user` set to the bootstrap user's name and `policyArn` `arn:<partition>:iam::aws:policy/AdministratorAccess` (aws, aws-us-gov or aws-cn). A group does not count.",
   },
   "whether it attaches AdministratorAccess to the bootstrap user",
   (f, userName) => {
@@ -28,6 +23,5 @@ export const bootstrapUserAdministratorAccess = bootstrapUserMustHave(
     return true;
   },
   (userName) =>
-    `The bootstrap user ${q(userName)} does not have AdministratorAccess attached directly: add an aws.iam.UserPolicyAttachment ` +
-    `with user ${q(userName)} and policyArn arn:aws:iam::aws:policy/AdministratorAccess (arn:aws-us-gov:... or arn:aws-cn:... in those partitions).`,
+    `The bootstrap user ${q(userName)} does not have AdministratorAccess attached directly: add an aws.iam.UserPolicyAttachment with user ${q(userName)} and policyArn arn:aws:iam::aws:policy/AdministratorAccess (arn:aws-us-gov:... or arn:aws-cn:... in those partitions).`,
 );

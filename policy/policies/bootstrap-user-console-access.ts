@@ -1,9 +1,6 @@
-/**
- * Runbook: the last step shows "Console sign-in URL, User name, Console password". A fact about
- * the whole stack: a stack policy, detective.
- */
+// Runbook: the hand-off is a "Console sign-in URL, User name, Console password"; detective, like any absence.
 import { bootstrapUserMustHave, isBootstrapUserName } from "../lib/bootstrap-user";
-import { q, str } from "../lib/values";
+import { q, str } from "../lib/iam";
 
 export const bootstrapUserConsoleAccess = bootstrapUserMustHave(
   {
@@ -12,8 +9,7 @@ export const bootstrapUserConsoleAccess = bootstrapUserMustHave(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Add an aws.iam.UserLoginProfile with `user` set to the bootstrap user's name (with `pgpKey` so the " +
-      "generated password reaches the operator encrypted).",
+      "Add an aws.iam.UserLoginProfile with `user` set to the bootstrap user's name (with `pgpKey` so the generated password reaches the operator encrypted).",
   },
   "whether its login profile is the bootstrap user's",
   (f, userName) =>

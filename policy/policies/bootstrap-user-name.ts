@@ -1,10 +1,8 @@
-/** Runbook: "create a user named `mgmt-org-admin`" (the bootstrap user; the only IAM user here). */
-import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
-import { resourcePolicy } from "../lib/define";
-import { factsOf } from "../lib/iam";
-import { q, str } from "../lib/values";
+// Runbook: "create a user named `mgmt-org-admin`" (the bootstrap user; the only IAM user here).
+import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
+import { factsOf, q, str } from "../lib/iam";
 
-export const bootstrapUserName = resourcePolicy<UserNameConfig>(
+export const bootstrapUserName = bootstrapUserPolicy(
   {
     name: "bootstrap-user-name",
     description:
@@ -12,22 +10,19 @@ export const bootstrapUserName = resourcePolicy<UserNameConfig>(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Give the IAM user an explicit name equal to the configured bootstrap user name (default mgmt-org-admin) " +
-      "and keep no other IAM user in this stack.",
+      "Give the IAM user an explicit name equal to the configured bootstrap user name (default mgmt-org-admin) and keep no other IAM user in this stack.",
   },
-  { userName: userNameKnob },
   (s, { userName }, report) => {
     for (const f of factsOf(s, "user")) {
       const name = str(f.name, "the user's name");
-      if (name === undefined) {
+      if (name === undefined)
         report(
           `${f.via} has no explicit user name: set it to ${q(userName)} (an auto-generated name is not the runbook's bootstrap user).`,
         );
-      } else if (!isBootstrapUserName(name, userName)) {
+      else if (!isBootstrapUserName(name, userName))
         report(
           `${f.via} is IAM user ${q(name)}, not the bootstrap user ${q(userName)}: rename it to ${q(userName)} or move it out of this stack.`,
         );
-      }
     }
   },
 );

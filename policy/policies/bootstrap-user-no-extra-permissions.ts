@@ -1,14 +1,9 @@
-/**
- * Runbook: AdministratorAccess attached directly, and nothing else. More is noise on a temporary
- * user and can silently cut its access (a permissions boundary caps AdministratorAccess).
- */
+// Runbook: AdministratorAccess and nothing else; a permissions boundary would even cap it.
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
-import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
-import { resourcePolicy } from "../lib/define";
-import { factsOf, namesOf } from "../lib/iam";
-import { q, str, strs } from "../lib/values";
+import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
+import { factsOf, namesOf, q, str, strs } from "../lib/iam";
 
-export const bootstrapUserNoExtraPermissions = resourcePolicy<UserNameConfig>(
+export const bootstrapUserNoExtraPermissions = bootstrapUserPolicy(
   {
     name: "bootstrap-user-no-extra-permissions",
     description:
@@ -16,10 +11,8 @@ export const bootstrapUserNoExtraPermissions = resourcePolicy<UserNameConfig>(
     enforcementLevel: "advisory",
     severity: "medium",
     remediationSteps:
-      "Remove the inline policy, the other managed-policy attachment, or the user's `permissionsBoundary`. " +
-      "AdministratorAccess attached directly is all the bootstrap user needs.",
+      "Remove the inline policy, the other managed-policy attachment, or the user's `permissionsBoundary`. AdministratorAccess attached directly is all the bootstrap user needs.",
   },
-  { userName: userNameKnob },
   (s, { userName }, report) => {
     const u = `the bootstrap user ${q(userName)}`;
     for (const f of factsOf(s)) {
@@ -30,17 +23,15 @@ export const bootstrapUserNoExtraPermissions = resourcePolicy<UserNameConfig>(
           report(
             `${f.via} attaches ${extra.map((a) => q(a)).join(", ")} to ${u}: only AdministratorAccess belongs on this user.`,
           );
-        const docs = Array.isArray(f.docs) ? f.docs.filter((d) => d !== undefined && d !== null) : [];
-        if (docs.length > 0)
+        if (Array.isArray(f.docs) && f.docs.some((d) => d !== undefined && d !== null))
           report(`${f.via} gives ${u} an inline policy: remove it; AdministratorAccess is enough.`);
       } else if (f.f === "inlineNames" && isBootstrapUserName(str(f.user, "userName"), userName)) {
         const names = strs(f.names, "policyNames");
         if (names.length > 0)
           report(`${f.via} keeps inline policies ${names.map((n) => q(n)).join(", ")} on ${u}: remove them.`);
       } else if (f.f === "user" && isBootstrapUserName(str(f.name, "the user's name"), userName)) {
-        if (str(f.boundary, "permissionsBoundary") !== undefined) {
+        if (str(f.boundary, "permissionsBoundary") !== undefined)
           report(`${f.via} (${u}) has a permissionsBoundary, which caps AdministratorAccess: remove it.`);
-        }
       }
     }
   },

@@ -1,11 +1,10 @@
-/** Runbook: "Password can be auto-generated"; long enough (binbash's own IAM users use 30). */
+// Runbook: "Password can be auto-generated"; long enough (binbash's own IAM users use 30).
 import { resourcePolicy } from "../lib/define";
-import { describe } from "../lib/iam";
+import { describe, need, q } from "../lib/iam";
 import { T } from "../lib/resource-types";
-import { need, q } from "../lib/values";
 
 /** The AWS provider's default `passwordLength` for UserLoginProfile. */
-export const PROVIDER_DEFAULT_PASSWORD_LENGTH = 20;
+const PROVIDER_DEFAULT_PASSWORD_LENGTH = 20;
 
 export const bootstrapUserPasswordStrength = resourcePolicy<{ minimumPasswordLength: number }>(
   {
@@ -14,16 +13,15 @@ export const bootstrapUserPasswordStrength = resourcePolicy<{ minimumPasswordLen
     enforcementLevel: "mandatory",
     severity: "medium",
     remediationSteps:
-      "Set `passwordLength` on the aws.iam.UserLoginProfile to at least the configured minimum (default 20; " +
-      "binbash's long-term users use 30).",
-  },
-  {
-    minimumPasswordLength: {
-      type: "integer",
-      default: PROVIDER_DEFAULT_PASSWORD_LENGTH,
-      minimum: 6,
-      maximum: 128,
-      description: "Smallest accepted `passwordLength` of a login profile (AWS allows 6 to 128).",
+      "Set `passwordLength` on the aws.iam.UserLoginProfile to at least the configured minimum (default 20; binbash's long-term users use 30).",
+    knobs: {
+      minimumPasswordLength: {
+        type: "integer",
+        default: PROVIDER_DEFAULT_PASSWORD_LENGTH,
+        minimum: 6,
+        maximum: 128,
+        description: "Smallest accepted `passwordLength` of a login profile (AWS allows 6 to 128).",
+      },
     },
   },
   (s, { minimumPasswordLength: min }, report) => {

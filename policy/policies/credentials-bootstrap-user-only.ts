@@ -1,13 +1,8 @@
-/**
- * Only the bootstrap user gets credentials: a console password for the runbook and one access key
- * for `leverage credentials configure --type BOOTSTRAP`; any other user's is rejected before it exists.
- */
-import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
-import { resourcePolicy } from "../lib/define";
-import { factsOf } from "../lib/iam";
-import { q, str } from "../lib/values";
+// Only the bootstrap user gets credentials; Leverage gives people access later, through its SSO layer.
+import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
+import { factsOf, q, str } from "../lib/iam";
 
-export const credentialsBootstrapUserOnly = resourcePolicy<UserNameConfig>(
+export const credentialsBootstrapUserOnly = bootstrapUserPolicy(
   {
     name: "credentials-bootstrap-user-only",
     description:
@@ -15,17 +10,14 @@ export const credentialsBootstrapUserOnly = resourcePolicy<UserNameConfig>(
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps:
-      "Delete the credential resource, or issue it to the bootstrap user. Other IAM users do not belong in the " +
-      "management account's bootstrap; Leverage creates its people's access later, through its SSO layer.",
+      "Delete the credential resource, or issue it to the bootstrap user. Other IAM users do not belong in the management account's bootstrap; Leverage creates its people's access later, through its SSO layer.",
   },
-  { userName: userNameKnob },
   (s, { userName }, report) => {
     for (const f of factsOf(s, "credential")) {
       const user = str(f.user, `the user of its ${f.kind}`);
       if (isBootstrapUserName(user, userName)) continue;
       report(
-        `${f.via} issues a ${f.kind} to ${user ? `IAM user ${q(user)}` : "no named user"}, not the bootstrap user ${q(userName)}: ` +
-          `delete it; only the bootstrap user gets credentials in this account.`,
+        `${f.via} issues a ${f.kind} to ${user ? `IAM user ${q(user)}` : "no named user"}, not the bootstrap user ${q(userName)}: delete it; only the bootstrap user gets credentials in this account.`,
       );
     }
   },

@@ -16,9 +16,6 @@ import { managementAccountName } from "./management-account-name";
 import { noIdentityCenter } from "./no-identity-center";
 import { waiversNotStale } from "./waivers-not-stale";
 
-/** The pack's name, part of its interface (`pulumi preview --policy-pack` reports it). */
-export const PACK_NAME = "management-bootstrap";
-
 export const policies: Policies = [
   // Prevent: judged on each resource before its step runs.
   credentialsBootstrapUserOnly,

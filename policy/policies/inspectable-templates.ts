@@ -1,7 +1,4 @@
-/**
- * The rules reach inside CloudFormation stacks and Cloud Control resources (../lib/iam.ts): what
- * the pack cannot read, it cannot judge.
- */
+// The rules reach inside CloudFormation and Cloud Control: what the pack cannot read, it cannot judge.
 import { resourcePolicy } from "../lib/define";
 import { factsOf } from "../lib/iam";
 
@@ -12,10 +9,8 @@ export const inspectableTemplates = resourcePolicy(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Give the CloudFormation stack its template inline (`templateBody`, JSON or YAML) rather than `templateUrl`, " +
-      "and make Cloud Control `desiredState` valid JSON, so the pack can apply the runbook's rules to what they create.",
+      "Give the CloudFormation stack its template inline (`templateBody`, JSON or YAML) rather than `templateUrl`, and make Cloud Control `desiredState` valid JSON, so the pack can apply the runbook's rules to what they create.",
   },
-  {},
   (s, _config, report) => {
     for (const f of factsOf(s, "uninspectable")) {
       const message = `${f.via}: cannot inspect: ${f.why}; the runbook's rules cannot be applied to what it creates.`;

@@ -1,42 +1,31 @@
-/**
- * Runbook: "note your management account should be called `<project-name>-management`". Judged
- * on the stack config (when the engine analyzes the stack resource, before anything is created)
- * and on every IAM account alias.
- */
+// Runbook: "note your management account should be called `<project-name>-management`".
 import { MANAGEMENT_ACCOUNT_SUFFIX, PROJECT_NAME_PATTERN } from "../../lib/naming";
 import { resourcePolicy } from "../lib/define";
 import { stackConfig } from "../lib/engine";
-import { factsOf } from "../lib/iam";
+import { factsOf, need, q } from "../lib/iam";
 import { T } from "../lib/resource-types";
-import { need, q } from "../lib/values";
 
-interface AccountNameConfig {
-  projectName?: string;
-  nameSuffix: string;
-}
-
-export const managementAccountName = resourcePolicy<AccountNameConfig>(
+export const managementAccountName = resourcePolicy<{ projectName?: string; nameSuffix: string }>(
   {
     name: "management-account-name",
     description: "The management account's name and alias must be `<project>-management`.",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Set the stack config `projectName` to the Leverage project name (lower case, 3-25 characters) and " +
-      "`accountName` to `<projectName>-management`; give any aws.iam.AccountAlias the same value.",
-  },
-  {
-    projectName: {
-      type: "string",
-      pattern: PROJECT_NAME_PATTERN.source,
-      description:
-        "Leverage project name this account belongs to. When unset, the stack config `projectName` is used.",
-    },
-    nameSuffix: {
-      type: "string",
-      default: MANAGEMENT_ACCOUNT_SUFFIX,
-      minLength: 1,
-      description: "Suffix of the management account's name.",
+      "Set the stack config `projectName` to the Leverage project name (lower case, 3-25 characters) and `accountName` to `<projectName>-management`; give any aws.iam.AccountAlias the same value.",
+    knobs: {
+      projectName: {
+        type: "string",
+        pattern: PROJECT_NAME_PATTERN.source,
+        description:
+          "Leverage project name this account belongs to. When unset, the stack config `projectName` is used.",
+      },
+      nameSuffix: {
+        type: "string",
+        default: MANAGEMENT_ACCOUNT_SUFFIX,
+        minLength: 1,
+        description: "Suffix of the management account's name.",
+      },
     },
   },
   (s, config, report) => {
@@ -57,18 +46,17 @@ export const managementAccountName = resourcePolicy<AccountNameConfig>(
         ? undefined
         : `is ${q(name)}, whose project part is not valid`;
     };
+    // The engine analyzes the stack resource before anything is created: the time to judge the stack config.
     if (s.type === T.stack) {
       const key = (k: string) => `\`${stack.name}:${k}\``;
-      if (stackProject !== undefined && !PROJECT_NAME_PATTERN.test(stackProject)) {
+      if (stackProject !== undefined && !PROJECT_NAME_PATTERN.test(stackProject))
         report(
           `Stack config ${key("projectName")} is ${q(stackProject)}, not a Leverage project name: use 3-25 lower-case letters, digits or dashes, starting and ending with a letter or digit.`,
         );
-      }
-      if (config.projectName !== undefined && (stackProject ?? config.projectName) !== config.projectName) {
+      if (config.projectName !== undefined && (stackProject ?? config.projectName) !== config.projectName)
         report(
           `Stack config ${key("projectName")} is ${q(stackProject)} but this policy is configured for project ${q(config.projectName)}: set it to ${q(config.projectName)} or fix the policy config.`,
         );
-      }
       const why = stackAccount ? problem(stackAccount) : undefined;
       if (why) report(`Stack config ${key("accountName")} ${why}: set it to ${want}.`);
     }

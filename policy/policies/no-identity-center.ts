@@ -1,4 +1,4 @@
-/** Runbook: "It must be an IAM user (we won't be using IAM Identity Center for this)". */
+// Runbook: "It must be an IAM user (we won't be using IAM Identity Center for this)".
 import { resourcePolicy } from "../lib/define";
 import { factsOf, turnsOnIdentityCenter } from "../lib/iam";
 
@@ -10,18 +10,12 @@ export const noIdentityCenter = resourcePolicy(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Remove the aws:ssoadmin / aws:identitystore / AWS::SSO / AWS::IdentityStore resource, the sso.amazonaws.com " +
-      "entry of the organization's awsServiceAccessPrincipals, or the Identity Center delegated administrator. " +
-      "Leverage sets up IAM Identity Center later, in its SSO layer, with the bootstrap user's credentials.",
+      "Remove the aws:ssoadmin / aws:identitystore / AWS::SSO / AWS::IdentityStore resource, the sso.amazonaws.com entry of the organization's awsServiceAccessPrincipals, or the Identity Center delegated administrator. Leverage sets up IAM Identity Center later, in its SSO layer, with the bootstrap user's credentials.",
   },
-  {},
   (s, _config, report) => {
     for (const f of factsOf(s, "identityCenter")) {
       const why = turnsOnIdentityCenter(f);
-      if (why)
-        report(
-          `${f.via} ${why.startsWith("an ") ? `is ${why}` : why}: remove it; Leverage's later SSO layer owns Identity Center.`,
-        );
+      if (why) report(`${f.via} ${why}: remove it; Leverage's later SSO layer owns Identity Center.`);
     }
   },
 );

@@ -1,11 +1,9 @@
-/**
- * A waiver whose resource is gone (or never was: a typo) could one day waive a new resource of the
- * same name. Needs the whole stack and every policy's config: a stack policy.
- */
+// A waiver whose resource is gone could one day waive a new resource of the same name.
 import { stackPolicy } from "../lib/define";
 import { getPolicyConfigs } from "../lib/engine";
+import { q } from "../lib/iam";
+import { T } from "../lib/resource-types";
 import { matches, waiverTarget, type Waiver } from "../lib/waivers";
-import { q } from "../lib/values";
 
 export const waiversNotStale = stackPolicy(
   {
@@ -16,9 +14,8 @@ export const waiversNotStale = stackPolicy(
     remediationSteps:
       "Delete the waiver, or fix its `urn` (or `type` and `name`) to name the resource it is for.",
   },
-  {},
   (resources, _config, report) => {
-    const stackResource = resources.find((r) => r.type === "pulumi:pulumi:Stack") ?? resources[0];
+    const stackResource = resources.find((r) => r.type === T.stack) ?? resources[0];
     for (const [policy, config] of getPolicyConfigs()) {
       const waivers = Array.isArray(config?.waivers) ? (config.waivers as Waiver[]) : [];
       for (const w of waivers) {
