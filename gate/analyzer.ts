@@ -48,7 +48,7 @@ export interface Diagnostic {
 }
 
 export interface LogEntry {
-  severity: "info" | "warning" | "error";
+  severity: "warning" | "error";
   message: string;
   urn: string;
 }
