@@ -20,13 +20,8 @@ function partitionOf(region: string | undefined) {
   return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
 }
 
-/** The name property the provider autonames, per type (terraform-bridge AutoName). */
-const AUTONAMED: Record<string, string> = {
-  [T.user]: "name",
-  "aws:iam/group:Group": "name",
-  "aws:iam/role:Role": "name",
-  "aws:iam/policy:Policy": "name",
-};
+/** Types whose `name` the provider autonames (terraform-bridge AutoName). */
+const AUTONAMED: string[] = [T.user, "aws:iam/group:Group", "aws:iam/role:Role", "aws:iam/policy:Policy"];
 
 /** Schema defaults the provider's Check fills in. */
 const DEFAULTS: Record<string, Props> = {
@@ -37,7 +32,6 @@ const DEFAULTS: Record<string, Props> = {
 
 /** Inputs whose change replaces the resource (ForceNew in the providers' schemas). */
 const FORCE_NEW: Record<string, readonly string[]> = {
-  [T.user]: [],
   [T.loginProfile]: ["user", "passwordLength", "passwordResetRequired", "pgpKey"],
   [T.accessKey]: ["user", "pgpKey"],
   [T.userPolicyAttachment]: ["user", "policyArn"],
@@ -63,11 +57,10 @@ const COMPUTED: Record<string, readonly string[]> = {
 export function check(type: string, name: string, inputs: Props, olds: Props = {}): Props {
   const out: Props = { ...DEFAULTS[type], ...inputs };
   for (const [k, v] of Object.entries(inputs)) if (v === undefined) out[k] = DEFAULTS[type]?.[k];
-  const nameKey = AUTONAMED[type];
-  if (nameKey && (out[nameKey] === undefined || out[nameKey] === ""))
-    out[nameKey] =
-      typeof olds[nameKey] === "string" && olds[nameKey] !== ""
-        ? olds[nameKey]
+  if (AUTONAMED.includes(type) && (out.name === undefined || out.name === ""))
+    out.name =
+      typeof olds.name === "string" && olds.name !== ""
+        ? olds.name
         : `${name}-${crypto.randomBytes(4).toString("hex").slice(0, 7)}`;
   return out;
 }
@@ -223,10 +216,8 @@ export function addToAccount(account: Account, type: string, id: string, state: 
   if (!inAccount(type)) return;
   const all = (t: string) => Object.values(account.resources[t] ?? {});
   const user = state.user;
-  if (
-    type === T.user &&
-    all(T.user).some((u) => String(u.name).toLowerCase() === String(state.name).toLowerCase())
-  )
+  const sameName = (u: Props) => String(u.name).toLowerCase() === String(state.name).toLowerCase();
+  if (type === T.user && all(T.user).some(sameName))
     throw iamError("EntityAlreadyExists", `User with name ${state.name} already exists.`);
   if (user !== undefined && !all(T.user).some((u) => u.name === user))
     throw iamError("NoSuchEntity", `The user with name ${user} cannot be found.`);
