@@ -26,20 +26,15 @@ export interface PlannedResource {
   op?: StepOp;
 }
 
-/** A custom resource's step: its id, checked inputs, state and (against a deployed stack) op. */
 type Step = { id?: string; inputs: Props; state: Props; op?: StepOp };
 
 /** What `--state` plans for a resource, with preview's names. */
 export type StepOp = "create" | "same" | "update" | "replace" | "delete";
 
-/** A resource of the deployed stack (from `pulumi stack export`). */
-export interface PriorResource {
-  id?: string;
-  inputs: Props;
-  outputs: Props;
-  /** The replacementTrigger the engine stored, as JSON text. */
+/** A resource of the deployed stack, with the replacementTrigger the engine stored as JSON text. */
+export type PriorResource = Pick<PlannedResource, "id" | "inputs" | "outputs"> & {
   replacementTrigger?: string;
-}
+};
 
 export interface ResourceOptions {
   protect?: boolean;
@@ -49,11 +44,8 @@ export interface ResourceOptions {
   replacementTrigger?: string;
 }
 
-export interface StackOutput {
-  secret: boolean;
-  /** Absent when secret: a report never needs the value. */
-  value?: unknown;
-}
+/** `value` is absent when secret: a report never needs it. */
+export type StackOutput = { secret: boolean; value?: unknown };
 
 export interface ProgramRun {
   resources: PlannedResource[];
@@ -104,10 +96,8 @@ const resource = (
   ...r,
 });
 
-export const secretWire = (value: unknown) => ({
-  [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
-  value,
-});
+const { specialSigKey, specialSecretSig, unknownValue } = pulumi.runtime;
+export const secretWire = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value });
 
 /** A resource's URN as the engine builds it for a child of the root stack (no parent type). */
 export const resourceUrn = (stack: string, project: string, type: string, name: string) =>
@@ -141,13 +131,8 @@ function defaultProvider(pkg: string, opts: RunOptions): PlannedResource {
     inputs[key] = opts.secretKeys?.includes(k) ? secretWire(v) : v;
   }
   const type = `pulumi:providers:${pkg}`;
-  return resource({
-    urn: resourceUrn(opts.stack, opts.project, type, name),
-    type,
-    name,
-    inputs,
-    outputs: inputs,
-  });
+  const urn = resourceUrn(opts.stack, opts.project, type, name);
+  return resource({ urn, type, name, inputs, outputs: inputs });
 }
 
 /** Runs the program once. Throws ProgramError with the program's own message if it fails. */
@@ -240,7 +225,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
   for (const [name, value] of Object.entries(result ?? {})) {
     const o = pulumi.output(value);
     const { known, value: v } = await settled(o);
-    const plain = known ? v : pulumi.runtime.unknownValue;
+    const plain = known ? v : unknownValue;
     const secret = await pulumi.isSecret(o);
     outputs[name] = secret ? { secret } : { secret, value: plain };
     wireOutputs[name] = secret ? secretWire(plain) : plain;
@@ -258,28 +243,15 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     for (const prop of fakeAws.SECRET_OUTPUTS[type] ?? [])
       if (outputs[prop] !== undefined) outputs[prop] = secretWire(outputs[prop]);
     const trigger = await triggerOf(d);
-    resources.push(
-      resource({
-        urn: resourceUrn(opts.stack, opts.project, type, name),
-        id: step.id,
-        type,
-        name,
-        inputs,
-        outputs,
-        options: {
-          protect: d.protect === true,
-          ignoreChanges: d.ignoreChanges ?? [],
-          deleteBeforeReplace: (d as pulumi.CustomResourceOptions).deleteBeforeReplace,
-          replacementTrigger:
-            trigger === undefined
-              ? undefined
-              : trigger.known
-                ? JSON.stringify(trigger.value)
-                : pulumi.runtime.unknownValue,
-        },
-        op: step.op,
-      }),
-    );
+    const replacementTrigger = trigger && (trigger.known ? JSON.stringify(trigger.value) : unknownValue);
+    const urn = resourceUrn(opts.stack, opts.project, type, name);
+    const options: ResourceOptions = {
+      protect: d.protect === true,
+      ignoreChanges: d.ignoreChanges ?? [],
+      deleteBeforeReplace: (d as pulumi.CustomResourceOptions).deleteBeforeReplace,
+      replacementTrigger,
+    };
+    resources.push(resource({ urn, id: step.id, type, name, inputs, outputs, options, op: step.op }));
   }
   const packages = new Set(resources.map((r) => r.type.split(":")[0]));
   const providers = [...packages].sort().map((pkg) => defaultProvider(pkg, opts));
