@@ -14,6 +14,9 @@ import type { PlannedResource } from "./run-program";
 export const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
 export type EnforcementLevel = (typeof ENFORCEMENT_LEVELS)[number];
 
+/** A policy's config properties, as JSON Schemas. */
+type Schema = Record<string, Record<string, unknown>>;
+
 export interface PolicyInfo {
   name: string;
   description: string;
@@ -22,20 +25,12 @@ export interface PolicyInfo {
   remediationSteps: string;
   url: string;
   tags: string[];
-  /** JSON Schema of the policy's config properties. */
-  configSchema?: { properties: Record<string, Record<string, unknown>> };
+  configSchema?: { properties: Schema };
 }
 
-export interface AnalyzerInfo {
-  name: string;
-  version: string;
-  policies: PolicyInfo[];
-}
+export type AnalyzerInfo = { name: string; version: string; policies: PolicyInfo[] };
 
-export interface PolicyConfig {
-  enforcementLevel: EnforcementLevel;
-  properties?: Record<string, unknown>;
-}
+export type PolicyConfig = { enforcementLevel: EnforcementLevel; properties?: Record<string, unknown> };
 
 export interface Diagnostic {
   policyName: string;
@@ -47,11 +42,7 @@ export interface Diagnostic {
   urn: string;
 }
 
-export interface LogEntry {
-  severity: "warning" | "error";
-  message: string;
-  urn: string;
-}
+export type LogEntry = { severity: "warning" | "error"; message: string; urn: string };
 
 /** The stack the pack runs for; absent for `--file` (as `pulumi policy analyze`). */
 export interface StackContext {
@@ -237,15 +228,13 @@ export class PolicyPack {
       rpc.call(this.client, req, new grpc.Metadata(), options, (err, res) => {
         if (!err) return resolve(res);
         if (allowUnimplemented && err.code === grpc.status.UNIMPLEMENTED) return resolve(undefined);
-        const where = `policy pack ${this.packDir}`;
-        if (err.code === grpc.status.DEADLINE_EXCEEDED) {
-          return reject(new PolicyPackError(`${where} did not answer ${method} within ${this.timeoutMs} ms`));
-        }
-        if (this.exit || err.code === grpc.status.UNAVAILABLE) {
-          const what = this.exit ?? "became unreachable";
-          return reject(new PolicyPackError(`${where} ${what} during ${method}${tail(this.stderr)}`));
-        }
-        reject(new PolicyPackError(`${where} refused ${method}: ${safeLine(err.details || err.message)}`));
+        const what =
+          err.code === grpc.status.DEADLINE_EXCEEDED
+            ? `did not answer ${method} within ${this.timeoutMs} ms`
+            : this.exit || err.code === grpc.status.UNAVAILABLE
+              ? `${this.exit ?? "became unreachable"} during ${method}${tail(this.stderr)}`
+              : `refused ${method}: ${safeLine(err.details || err.message)}`;
+        reject(new PolicyPackError(`policy pack ${this.packDir} ${what}`));
       }),
     );
   }
@@ -254,27 +243,23 @@ export class PolicyPack {
   async getAnalyzerInfo(): Promise<AnalyzerInfo> {
     if (this.info) return this.info;
     const resp = (await this.call("GetAnalyzerInfo", this.client.getAnalyzerInfo, new Empty()))!;
-    const policies = resp.getPoliciesList().map((p): PolicyInfo => {
-      const schema = p.getConfigschema();
-      return {
-        name: p.getName(),
-        description: p.getDescription(),
-        enforcementLevel: LEVEL[p.getEnforcementlevel()] ?? "advisory",
-        severity: SEVERITY[p.getSeverity()] ?? "",
-        remediationSteps: p.getRemediationSteps(),
-        url: p.getUrl(),
-        tags: p.getTagsList(),
-        configSchema: resp.getSupportsconfig()
-          ? ({ properties: schema?.getProperties()?.toJavaScript() ?? {} } as PolicyInfo["configSchema"])
-          : undefined,
-      };
-    });
+    const policies = resp.getPoliciesList().map((p): PolicyInfo => ({
+      name: p.getName(),
+      description: p.getDescription(),
+      enforcementLevel: LEVEL[p.getEnforcementlevel()] ?? "advisory",
+      severity: SEVERITY[p.getSeverity()] ?? "",
+      remediationSteps: p.getRemediationSteps(),
+      url: p.getUrl(),
+      tags: p.getTagsList(),
+      configSchema: resp.getSupportsconfig()
+        ? { properties: (p.getConfigschema()?.getProperties()?.toJavaScript() ?? {}) as Schema }
+        : undefined,
+    }));
     policies.sort((a, b) => a.name.localeCompare(b.name));
     this.info = { name: resp.getName(), version: resp.getVersion(), policies };
     return this.info;
   }
 
-  /** Configure: the reconciled config of every policy (./policy-config.ts). */
   async configure(config: Record<string, PolicyConfig>): Promise<void> {
     const req = new analyzerpb.ConfigureAnalyzerRequest();
     for (const [name, c] of Object.entries(config)) {
@@ -283,6 +268,7 @@ export class PolicyPack {
       req.getPolicyconfigMap().set(name, policy.setProperties(struct(c.properties ?? {})));
     }
     await this.call("Configure", this.client.configure, req);
+    // Reports show the levels the pack now enforces.
     for (const p of this.info?.policies ?? [])
       if (config[p.name]) p.enforcementLevel = config[p.name].enforcementLevel;
   }
