@@ -18,14 +18,10 @@ import {
 } from "./run-program";
 import { loadStackConfig } from "./stack-config";
 
-export interface Violation extends Omit<Diagnostic, "urn"> {
-  resourceUrn: string;
-}
+export type Violation = Omit<Diagnostic, "urn"> & { resourceUrn: string };
 
-export interface PackReport extends AnalyzerInfo {
-  /** The pack's folder as given. */
-  path: string;
-}
+/** `path`: the pack's folder as given. */
+export type PackReport = AnalyzerInfo & { path: string };
 
 export interface CheckResult {
   /** program: a first deployment; update: a deployed stack's update (--state); file: --file. */
@@ -48,11 +44,7 @@ export interface CheckResult {
 /** Anything that stops the check before it has a verdict: exit status 2. */
 export class CheckError extends Error {}
 
-interface PackOptions {
-  packDir: string;
-  policyConfig?: { text: string; file: string };
-  timeoutMs: number;
-}
+type PackOptions = { packDir: string; policyConfig?: { text: string; file: string }; timeoutMs: number };
 
 export interface CheckOptions extends PackOptions {
   /** The project: Pulumi.yaml, Pulumi.<stack>.yaml, the program. */
@@ -215,10 +207,7 @@ async function judge(
 }
 
 /** For tests: a started pack to reuse (left running), and the program run in this process, not a child. */
-export interface Parts {
-  pack?: PolicyPack;
-  inProcess?: boolean;
-}
+export type Parts = { pack?: PolicyPack; inProcess?: boolean };
 
 /** `pulumi preview --policy-pack <packDir>` on the program in `cwd`, offline. */
 export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promise<CheckResult> {
@@ -231,28 +220,18 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
     );
   }
   const prior = opts.state ? new Map(readExport(opts.state).map((r) => [r.urn, r])) : undefined;
-  const runOptions: RunOptions = {
-    programDir: path.resolve(opts.cwd, opts.programDir ?? projectFile.main),
-    project,
-    stack: opts.stack,
-    config,
-    secretKeys,
-    preview: true,
-    prior,
-  };
+  const programDir = path.resolve(opts.cwd, opts.programDir ?? projectFile.main);
+  const runOptions = { programDir, project, stack: opts.stack, config, secretKeys, preview: true, prior };
+  const stackContext = { project, stack: opts.stack, config, secretKeys, dryRun: true };
 
   // The pack starts while the program runs: they are independent until the analysis.
   let packStartMs = 0;
   let programMs = 0;
   const packP =
     parts.pack ??
-    PolicyPack.start(opts.packDir, opts.timeoutMs, {
-      project,
-      stack: opts.stack,
-      config,
-      secretKeys,
-      dryRun: true,
-    }).finally(() => (packStartMs = Date.now() - started));
+    PolicyPack.start(opts.packDir, opts.timeoutMs, stackContext).finally(
+      () => (packStartMs = Date.now() - started),
+    );
   const runP = (
     parts.inProcess
       ? runProgram(runOptions).catch((e: Error) =>
@@ -269,6 +248,8 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
     const analysisStarted = Date.now();
     const rootUrn = resourceUrn(opts.stack, project, ROOT_STACK_TYPE, `${project}-${opts.stack}`);
     const verdict = await judge(pack!, opts, run.resources, rootUrn);
+    const warnings = run.warnings.map((message) => ({ severity: "warning" as const, message, urn: "" }));
+    const finished = Date.now();
     return {
       mode: prior ? "update" : "program",
       project,
@@ -276,16 +257,13 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
       resources: run.resources,
       outputs: run.outputs,
       ...verdict,
-      logs: [
-        ...run.warnings.map((message) => ({ severity: "warning" as const, message, urn: "" })),
-        ...verdict.logs,
-      ],
+      logs: [...warnings, ...verdict.logs],
       uncheckedKeys: secretKeys,
       timings: {
         packStartMs,
         programMs,
-        analysisMs: Date.now() - analysisStarted,
-        totalMs: Date.now() - started,
+        analysisMs: finished - analysisStarted,
+        totalMs: finished - started,
       },
     };
   } finally {
@@ -307,6 +285,7 @@ export async function checkExport(
   try {
     const packStartMs = Date.now() - started;
     const verdict = await judge(pack, opts, resources, root?.urn ?? "");
+    const analysisMs = Date.now() - started - packStartMs;
     return {
       mode: "file",
       project,
@@ -317,12 +296,7 @@ export async function checkExport(
       // Everything the pack logged, from its start on.
       logs: pack.logs,
       uncheckedKeys: [],
-      timings: {
-        packStartMs,
-        programMs: 0,
-        analysisMs: Date.now() - started - packStartMs,
-        totalMs: Date.now() - started,
-      },
+      timings: { packStartMs, programMs: 0, analysisMs, totalMs: Date.now() - started },
     };
   } finally {
     if (!parts.pack) await pack.close();
