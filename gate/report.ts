@@ -41,7 +41,6 @@ function scrubber(result: CheckResult): (text: string) => string {
   return (text) => safeLine(text, secrets);
 }
 
-/** A message's lines, each scrubbed. */
 const lines = (text: string, scrub: (t: string) => string) => text.replace(/\n$/, "").split("\n").map(scrub);
 
 /** The resources a report lists: what the program declares, not the engine's own. */
@@ -50,7 +49,8 @@ const declared = (result: CheckResult) =>
 
 const MARK: Record<StepOp, string> = { create: "+ ", same: "  ", update: "~ ", replace: "+-", delete: "- " };
 const shortType = (type: string) => type.replace(/^(\w[\w-]*):(\w+)\/\w+:(\w+)$/, "$1:$2:$3");
-const shownValue = (v: unknown) => (v === pulumi.runtime.unknownValue ? "[unknown]" : quote(v, { max: 100 }));
+const { specialSigKey, unknownValue } = pulumi.runtime;
+const shownValue = (v: unknown) => (v === unknownValue ? "[unknown]" : quote(v, { max: 100 }));
 
 export function summaryLine(result: CheckResult): string {
   const { mandatory, advisory } = result.summary;
@@ -75,11 +75,8 @@ function renderText(result: CheckResult, ctx: ReportContext): string {
     update: "Previewing update of the deployed stack (from --state)",
     file: "Analyzing exported state",
   }[result.mode];
-  out.push(
-    paint(1, `${what}: ${scrub(result.project)}/${scrub(result.stack)}`) + paint(2, " [offline: fake AWS]"),
-    "",
-  );
-  out.push(paint(1, "Resources:"));
+  const title = paint(1, `${what}: ${scrub(result.project)}/${scrub(result.stack)}`);
+  out.push(title + paint(2, " [offline: fake AWS]"), "", paint(1, "Resources:"));
   for (const r of declared(result)) {
     const op = r.op ?? (result.mode === "program" ? "create" : "same");
     out.push(`  ${MARK[op]} ${shortType(r.type)}  ${scrub(r.name)}  ${paint(2, op)}`);
@@ -113,10 +110,9 @@ function renderText(result: CheckResult, ctx: ReportContext): string {
     const mark = vs.some((v) => v.enforcementLevel === "mandatory") ? "❌" : vs.length > 0 ? "⚠️" : "✅";
     out.push(`    ${mark} ${paint(36, `${pack.name}@v${pack.version}`)} (local: ${scrub(pack.path)})`);
     for (const v of vs) {
+      const color = v.enforcementLevel === "mandatory" ? 31 : 33;
       const severity = v.severity ? ` [severity: ${v.severity}]` : "";
-      out.push(
-        `        - ${paint(v.enforcementLevel === "mandatory" ? 31 : 33, `[${v.enforcementLevel}]${severity}  ${v.policyName}`)}`,
-      );
+      out.push(`        - ${paint(color, `[${v.enforcementLevel}]${severity}  ${v.policyName}`)}`);
       out.push(`          ${paint(2, scrub(v.resourceUrn))}`);
       for (const line of lines(v.message, scrub)) out.push(`          ${line}`);
     }
@@ -125,15 +121,15 @@ function renderText(result: CheckResult, ctx: ReportContext): string {
   return out.join("\n") + "\n";
 }
 
+/** A policy's fields the JSON report shows, in this order. */
+const JSON_KEYS = ["name", "description", "enforcementLevel", "severity", "url", "remediationSteps"] as const;
+
 function renderJson(result: CheckResult): string {
   const scrub = scrubber(result);
   const text = (message: string) => lines(message, scrub).join("\n");
-  const redactDeep = (v: unknown): unknown =>
-    JSON.parse(
-      JSON.stringify(v ?? null, (_k, x) =>
-        typeof x === "string" ? scrub(x) : x && x[pulumi.runtime.specialSigKey] ? REDACTED : x,
-      ),
-    );
+  const redact = (_k: string, x: unknown) =>
+    typeof x === "string" ? scrub(x) : (x as Record<string, unknown> | null)?.[specialSigKey] ? REDACTED : x;
+  const redactDeep = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? null, redact));
   const report = {
     mode: result.mode,
     project: result.project,
@@ -158,16 +154,7 @@ function renderJson(result: CheckResult): string {
     policyPacks: result.packs.map((p) => ({
       name: p.name,
       version: p.version,
-      policies: p.policies.map(
-        ({ name, description, enforcementLevel, severity, url, remediationSteps }) => ({
-          name,
-          description,
-          enforcementLevel,
-          severity,
-          url,
-          remediationSteps,
-        }),
-      ),
+      policies: p.policies.map((policy) => Object.fromEntries(JSON_KEYS.map((k) => [k, policy[k]]))),
     })),
     violations: sortViolations(result.violations).map((v) => ({ ...v, message: text(v.message) })),
     diagnostics: result.logs.map((l) => ({ severity: l.severity, urn: l.urn, message: text(l.message) })),
@@ -253,6 +240,8 @@ function renderJunit(result: CheckResult, ctx: ReportContext): string {
     "@_skipped": cases.filter((c) => c.skipped).length,
     "@_time": time,
   });
+  const about = { project: result.project, stack: result.stack, source: ctx.artifact };
+  const property = Object.entries(about).map(([n, v]) => ({ "@_name": n, "@_value": text(v) }));
   const suites = result.packs.map((pack) => {
     const cases = pack.policies.map((p) => {
       const vs = sortViolations(result.violations.filter((v) => v.policyName === p.name));
@@ -277,13 +266,7 @@ function renderJunit(result: CheckResult, ctx: ReportContext): string {
     return {
       "@_name": `${pack.name}@${pack.version}`,
       ...tally(cases),
-      properties: {
-        property: [
-          ["project", result.project],
-          ["stack", result.stack],
-          ["source", ctx.artifact],
-        ].map(([n, v]) => ({ "@_name": n, "@_value": text(v) })),
-      },
+      properties: { property },
       testcase: cases,
     };
   });
