@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { safeLine } from "../lib/text";
+import { homepage } from "../package.json";
 import { checkExport, checkProgram, type CheckResult, type Parts } from "./check";
 import { FORMATS, render, summaryLine, type Format } from "./report";
 
@@ -32,21 +33,15 @@ CLI, no provider plugin, no cloud account.
 Exit status: 0 no mandatory violation, 1 mandatory violations, 2 error.
 `;
 
-export interface CliIO {
-  stdout(text: string): void;
-  stderr(text: string): void;
+const processIO = {
+  stdout: (text: string) => void process.stdout.write(text),
+  stderr: (text: string) => void process.stderr.write(text),
   /** Whether stdout is a terminal (colour). */
-  isTTY: boolean;
-  /** Folder relative paths resolve against: where the user ran `npm run` (INIT_CWD). */
-  cwd: string;
-}
-
-export const processIO: CliIO = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
   isTTY: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  /** Folder relative paths resolve against: where the user ran `npm run` (INIT_CWD). */
   cwd: process.env.INIT_CWD ?? process.cwd(),
 };
+export type CliIO = typeof processIO;
 
 function parseFlags(argv: string[], io: CliIO) {
   let values;
@@ -83,7 +78,8 @@ function parseFlags(argv: string[], io: CliIO) {
     throw new Error(`--stack '${stack}' is not a stack name (letters, digits, '-', '_', '.')`);
   if (values.state && values.file)
     throw new Error("--state and --file exclude each other: --state plans an update, --file audits a state");
-  const docsUrl = values["docs-url"] ?? homepage();
+  // The policies' `url`s are relative to where this repository's docs live.
+  const docsUrl = values["docs-url"] ?? homepage;
   if (!URL.canParse(docsUrl)) throw new Error(`--docs-url '${docsUrl}' is not an absolute URL`);
   const cwd = path.resolve(io.cwd, values.cwd ?? ".");
   const at = (p: string | undefined) => p && path.resolve(cwd, p);
@@ -103,13 +99,6 @@ function parseFlags(argv: string[], io: CliIO) {
     verbose: values.verbose === true,
     help: values.help === true,
   };
-}
-
-/** package.json `homepage`: where this repository's docs live (the policies' `url`s are relative). */
-function homepage(): string {
-  return (
-    JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { homepage: string }
-  ).homepage;
 }
 
 /** Runs the check; returns the exit status. Never throws. `parts`: see checkProgram (tests). */
