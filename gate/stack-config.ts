@@ -19,14 +19,15 @@ function readYaml(file: string, what: string): Record<string, unknown> {
   } catch {
     throw new StackConfigError(`${what} not found: ${file}`);
   }
+  let doc: unknown;
   try {
-    const doc = yaml.load(text);
-    return doc !== null && typeof doc === "object" && !Array.isArray(doc)
-      ? (doc as Record<string, unknown>)
-      : {};
+    doc = yaml.load(text);
   } catch (e) {
     throw new StackConfigError(`${file} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
+  return doc !== null && typeof doc === "object" && !Array.isArray(doc)
+    ? (doc as Record<string, unknown>)
+    : {};
 }
 
 const stringify = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
