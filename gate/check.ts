@@ -249,7 +249,7 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
     const rootUrn = resourceUrn(opts.stack, project, ROOT_STACK_TYPE, `${project}-${opts.stack}`);
     const verdict = await judge(pack!, opts, run.resources, rootUrn);
     const warnings = run.warnings.map((message) => ({ severity: "warning" as const, message, urn: "" }));
-    const finished = Date.now();
+    const now = Date.now();
     return {
       mode: prior ? "update" : "program",
       project,
@@ -259,12 +259,7 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
       ...verdict,
       logs: [...warnings, ...verdict.logs],
       uncheckedKeys: secretKeys,
-      timings: {
-        packStartMs,
-        programMs,
-        analysisMs: finished - analysisStarted,
-        totalMs: finished - started,
-      },
+      timings: { packStartMs, programMs, analysisMs: now - analysisStarted, totalMs: now - started },
     };
   } finally {
     if (!parts.pack) await pack?.close();
