@@ -1,11 +1,4 @@
-/**
- * A small client of the engine's analyzer protocol (proto/analyzer.proto), using the SDK's
- * generated messages. It starts a local Node policy pack exactly as the CLI does
- * (`node @pulumi/pulumi/cmd/run-policy-pack <engine address> <pack dir>`, in the pack's folder,
- * with the stack's config in its environment: pkg/resource/plugin/analyzer_plugin.go), reads the
- * port the pack prints, then calls GetAnalyzerInfo, ConfigureStack, Configure, Analyze and
- * AnalyzeStack, each with a gRPC deadline. An Engine server receives the pack's log messages.
- */
+/** The engine's side of the analyzer protocol: starts a policy pack as the CLI does, and calls it. */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -18,13 +11,11 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { safeLine } from "../lib/text";
 import type { PlannedResource } from "./run-program";
 
-export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
-export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = [
-  "advisory",
-  "mandatory",
-  "remediate",
-  "disabled",
-];
+export const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
+export type EnforcementLevel = (typeof ENFORCEMENT_LEVELS)[number];
+
+/** A policy's config properties, as JSON Schemas. */
+type Schema = Record<string, Record<string, unknown>>;
 
 export interface PolicyInfo {
   name: string;
@@ -34,22 +25,12 @@ export interface PolicyInfo {
   remediationSteps: string;
   url: string;
   tags: string[];
-  /** JSON Schema of the policy's config properties, and the required ones. */
-  configSchema?: { properties: Record<string, Record<string, unknown>>; required: string[] };
+  configSchema?: { properties: Schema };
 }
 
-export interface AnalyzerInfo {
-  name: string;
-  version: string;
-  description: string;
-  supportsConfig: boolean;
-  policies: PolicyInfo[];
-}
+export type AnalyzerInfo = { name: string; version: string; policies: PolicyInfo[] };
 
-export interface PolicyConfig {
-  enforcementLevel: EnforcementLevel;
-  properties?: Record<string, unknown>;
-}
+export type PolicyConfig = { enforcementLevel: EnforcementLevel; properties?: Record<string, unknown> };
 
 export interface Diagnostic {
   policyName: string;
@@ -61,11 +42,7 @@ export interface Diagnostic {
   urn: string;
 }
 
-export interface LogEntry {
-  severity: "info" | "warning" | "error";
-  message: string;
-  urn: string;
-}
+export type LogEntry = { severity: "warning" | "error"; message: string; urn: string };
 
 /** The stack the pack runs for; absent for `--file` (as `pulumi policy analyze`). */
 export interface StackContext {
@@ -88,14 +65,14 @@ export function errorLine(stderr: string): string {
     .split("\u2028")
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("at "));
-  return (
-    lines.find((l) => /\berror TS\d+/.test(l)) ??
-    lines.find((l) => /^\w*Error\b.*?:/.test(l)) ??
-    lines.at(-1) ??
-    ""
-  );
+  const first = (pattern: RegExp) => lines.find((l) => pattern.test(l));
+  return first(/\berror TS\d+/) ?? first(/^\w*Error\b.*?:/) ?? lines.at(-1) ?? "";
 }
 
+/** `: <the line>` to end a message with, if stderr has one. */
+const tail = (stderr: string) => (errorLine(stderr) ? `: ${errorLine(stderr)}` : "");
+
+/** The engine's side of the protocol: a pack only logs through it. */
 function startEngine(logs: LogEntry[]): Promise<{ server: grpc.Server; address: string }> {
   const server = new grpc.Server();
   const severity: Record<number, LogEntry["severity"]> = {
@@ -109,10 +86,6 @@ function startEngine(logs: LogEntry[]): Promise<{ server: grpc.Server; address: 
       if (s) logs.push({ severity: s, message: call.request.getMessage(), urn: call.request.getUrn() });
       cb(null, new Empty());
     },
-    getRootResource: (_c: unknown, cb: grpc.sendUnaryData<enginepb.GetRootResourceResponse>) =>
-      cb(null, new enginepb.GetRootResourceResponse()),
-    setRootResource: (_c: unknown, cb: grpc.sendUnaryData<enginepb.SetRootResourceResponse>) =>
-      cb(null, new enginepb.SetRootResourceResponse()),
   } as unknown as enginerpc.IEngineServer);
   return new Promise((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) =>
@@ -124,20 +97,27 @@ function startEngine(logs: LogEntry[]): Promise<{ server: grpc.Server; address: 
 const struct = (v: Record<string, unknown>) =>
   Struct.fromJavaScript(v as Parameters<typeof Struct.fromJavaScript>[0]);
 
+/** A unary method of the generated client, in its overload that takes call options. */
+type Rpc<Req, Res> = (
+  req: Req,
+  metadata: grpc.Metadata,
+  options: Partial<grpc.CallOptions>,
+  cb: (err: grpc.ServiceError | null, res: Res) => void,
+) => grpc.ClientUnaryCall;
+
 export class PolicyPack {
-  readonly logs: LogEntry[];
+  private client!: analyzerrpc.AnalyzerClient;
+  private info?: AnalyzerInfo;
   private stderr = "";
   private exit?: string;
 
   private constructor(
     private readonly child: ChildProcess,
-    private readonly client: analyzerrpc.AnalyzerClient,
     private readonly engine: grpc.Server,
-    logs: LogEntry[],
+    readonly logs: LogEntry[],
     readonly packDir: string,
     private readonly timeoutMs: number,
   ) {
-    this.logs = logs;
     child.stderr?.on("data", (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-8192)));
     child.stdout?.resume(); // the pack may print more; never let its pipe fill up
     child.once(
@@ -178,13 +158,10 @@ export class PolicyPack {
       env,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let stderr = "";
-    child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8192)));
+    const pack = new PolicyPack(child, engine.server, logs, packDir, timeoutMs);
     try {
-      const port = await readPort(child, timeoutMs, () => stderr);
-      const client = new analyzerrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-      const pack = new PolicyPack(child, client, engine.server, logs, packDir, timeoutMs);
-      pack.stderr = stderr;
+      const port = await pack.readPort();
+      pack.client = new analyzerrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
       if (stack) {
         const req = new analyzerpb.AnalyzerStackConfigureRequest()
           .setProject(stack.project)
@@ -192,106 +169,105 @@ export class PolicyPack {
           .setDryRun(stack.dryRun)
           .setConfigSecretKeysList(stack.secretKeys);
         for (const [k, v] of Object.entries(stack.config)) req.getConfigMap().set(k, v);
-        await pack
-          .call("ConfigureStack", (cb, o) => client.configureStack(req, new grpc.Metadata(), o, cb), true)
-          .catch(async (e) => {
-            await pack.close();
-            throw e;
-          });
+        await pack.call("ConfigureStack", pack.client.configureStack, req, true);
       }
       return pack;
     } catch (e) {
-      child.kill("SIGKILL");
-      engine.server.forceShutdown();
+      await pack.close();
       throw e;
     }
   }
 
-  private call<T>(
-    method: string,
-    invoke: (cb: (err: grpc.ServiceError | null, res?: T) => void, options: grpc.CallOptions) => unknown,
-    allowUnimplemented = false,
-  ): Promise<T | undefined> {
-    return new Promise((resolve, reject) =>
-      invoke(
-        (err, res) => {
-          if (!err) return resolve(res);
-          if (allowUnimplemented && err.code === grpc.status.UNIMPLEMENTED) return resolve(undefined);
-          const where = `policy pack ${this.packDir}`;
-          if (err.code === grpc.status.DEADLINE_EXCEEDED) {
-            return reject(
-              new PolicyPackError(`${where} did not answer ${method} within ${this.timeoutMs} ms`),
-            );
-          }
-          if (this.exit || err.code === grpc.status.UNAVAILABLE) {
-            const tail = errorLine(this.stderr);
-            return reject(
-              new PolicyPackError(
-                `${where} ${this.exit ?? "became unreachable"} during ${method}${tail ? `: ${tail}` : ""}`,
-              ),
-            );
-          }
-          reject(new PolicyPackError(`${where} refused ${method}: ${safeLine(err.details || err.message)}`));
-        },
-        { deadline: Date.now() + this.timeoutMs },
-      ),
-    );
+  /** The port the pack prints on its first line of output, as the CLI reads it. */
+  private readPort(): Promise<number> {
+    const { child, timeoutMs } = this;
+    return new Promise((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(
+        () => fail(`policy pack did not print its port within ${timeoutMs} ms`),
+        timeoutMs,
+      );
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        const nl = out.indexOf("\n");
+        if (nl < 0) return;
+        const port = Number(out.slice(0, nl).trim());
+        if (Number.isInteger(port) && port > 0 && port < 65536) {
+          done();
+          resolve(port);
+        } else fail("policy pack did not print a port on its first line of output");
+      };
+      // Let the last stderr chunk arrive before quoting it.
+      const onExit = () =>
+        setImmediate(() => fail(`policy pack failed to start: it ${this.exit}${tail(this.stderr)}`));
+      const onError = (e: Error) => fail(`policy pack failed to start: ${e.message}`);
+      function fail(message: string) {
+        done();
+        reject(new PolicyPackError(message));
+      }
+      function done() {
+        clearTimeout(timer);
+        child.stdout?.off("data", onData);
+        child.off("exit", onExit);
+        child.off("error", onError);
+      }
+      child.stdout?.on("data", onData);
+      child.once("exit", onExit);
+      child.once("error", onError);
+    });
   }
 
-  private info?: AnalyzerInfo;
+  private call<Req, Res>(
+    method: string,
+    rpc: Rpc<Req, Res>,
+    req: Req,
+    allowUnimplemented = false,
+  ): Promise<Res | undefined> {
+    const options = { deadline: Date.now() + this.timeoutMs };
+    return new Promise((resolve, reject) =>
+      rpc.call(this.client, req, new grpc.Metadata(), options, (err, res) => {
+        if (!err) return resolve(res);
+        if (allowUnimplemented && err.code === grpc.status.UNIMPLEMENTED) return resolve(undefined);
+        const what =
+          err.code === grpc.status.DEADLINE_EXCEEDED
+            ? `did not answer ${method} within ${this.timeoutMs} ms`
+            : this.exit || err.code === grpc.status.UNAVAILABLE
+              ? `${this.exit ?? "became unreachable"} during ${method}${tail(this.stderr)}`
+              : `refused ${method}: ${safeLine(err.details || err.message)}`;
+        reject(new PolicyPackError(`policy pack ${this.packDir} ${what}`));
+      }),
+    );
+  }
 
   /** GetAnalyzerInfo, as analyzer_plugin.go converts it (policies sorted by name). */
   async getAnalyzerInfo(): Promise<AnalyzerInfo> {
     if (this.info) return this.info;
-    const resp = (await this.call<analyzerpb.AnalyzerInfo>("GetAnalyzerInfo", (cb, o) =>
-      this.client.getAnalyzerInfo(new Empty(), new grpc.Metadata(), o, cb),
-    ))!;
-    const policies = resp.getPoliciesList().map((p): PolicyInfo => {
-      const schema = p.getConfigschema();
-      return {
-        name: p.getName(),
-        description: p.getDescription(),
-        enforcementLevel: LEVEL[p.getEnforcementlevel()] ?? "advisory",
-        severity: SEVERITY[p.getSeverity()] ?? "",
-        remediationSteps: p.getRemediationSteps(),
-        url: p.getUrl(),
-        tags: p.getTagsList(),
-        configSchema: resp.getSupportsconfig()
-          ? {
-              properties: (schema?.getProperties()?.toJavaScript() ?? {}) as Record<
-                string,
-                Record<string, unknown>
-              >,
-              required: schema?.getRequiredList() ?? [],
-            }
-          : undefined,
-      };
-    });
+    const resp = (await this.call("GetAnalyzerInfo", this.client.getAnalyzerInfo, new Empty()))!;
+    const policies = resp.getPoliciesList().map((p): PolicyInfo => ({
+      name: p.getName(),
+      description: p.getDescription(),
+      enforcementLevel: LEVEL[p.getEnforcementlevel()] ?? "advisory",
+      severity: SEVERITY[p.getSeverity()] ?? "",
+      remediationSteps: p.getRemediationSteps(),
+      url: p.getUrl(),
+      tags: p.getTagsList(),
+      configSchema: resp.getSupportsconfig()
+        ? { properties: (p.getConfigschema()?.getProperties()?.toJavaScript() ?? {}) as Schema }
+        : undefined,
+    }));
     policies.sort((a, b) => a.name.localeCompare(b.name));
-    this.info = {
-      name: resp.getName(),
-      version: resp.getVersion(),
-      description: resp.getDescription(),
-      supportsConfig: resp.getSupportsconfig(),
-      policies,
-    };
+    this.info = { name: resp.getName(), version: resp.getVersion(), policies };
     return this.info;
   }
 
-  /** Configure: the reconciled config of every policy (./policy-config.ts). */
   async configure(config: Record<string, PolicyConfig>): Promise<void> {
     const req = new analyzerpb.ConfigureAnalyzerRequest();
     for (const [name, c] of Object.entries(config)) {
-      req
-        .getPolicyconfigMap()
-        .set(
-          name,
-          new analyzerpb.PolicyConfig()
-            .setEnforcementlevel(LEVEL.indexOf(c.enforcementLevel))
-            .setProperties(struct(c.properties ?? {})),
-        );
+      const level = LEVEL.indexOf(c.enforcementLevel);
+      const policy = new analyzerpb.PolicyConfig().setEnforcementlevel(level);
+      req.getPolicyconfigMap().set(name, policy.setProperties(struct(c.properties ?? {})));
     }
-    await this.call("Configure", (cb, o) => this.client.configure(req, new grpc.Metadata(), o, cb));
+    await this.call("Configure", this.client.configure, req);
   }
 
   private resource<R extends analyzerpb.AnalyzeRequest | analyzerpb.AnalyzerResource>(
@@ -325,10 +301,7 @@ export class PolicyPack {
   /** Analyze: one resource's inputs, before its step runs. */
   async analyze(r: PlannedResource, provider?: PlannedResource): Promise<Diagnostic[]> {
     const req = this.resource(new analyzerpb.AnalyzeRequest(), r, r.inputs, provider);
-    const resp = await this.call<analyzerpb.AnalyzeResponse>("Analyze", (cb, o) =>
-      this.client.analyze(req, new grpc.Metadata(), o, cb),
-    );
-    return this.diagnostics(resp!);
+    return this.diagnostics((await this.call("Analyze", this.client.analyze, req))!);
   }
 
   /** AnalyzeStack: every resource's outputs, once all steps ran. */
@@ -343,11 +316,7 @@ export class PolicyPack {
           .setDependenciesList(r.dependencies),
       ),
     );
-    const resp = await this.call<analyzerpb.AnalyzeResponse>(
-      "AnalyzeStack",
-      (cb, o) => this.client.analyzeStack(req, new grpc.Metadata(), o, cb),
-      true,
-    );
+    const resp = await this.call("AnalyzeStack", this.client.analyzeStack, req, true);
     return resp ? this.diagnostics(resp) : [];
   }
 
@@ -367,53 +336,13 @@ export class PolicyPack {
 
   /** Stops the pack and the engine server; resolves once the pack has exited. */
   async close(): Promise<void> {
-    this.client.close();
+    this.client?.close();
     this.engine.forceShutdown();
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    // A pack that never spawned (no pid) has no exit to wait for.
+    if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null)
+      return;
     const exited = new Promise((resolve) => this.child.once("exit", resolve));
     this.child.kill("SIGKILL");
     await exited;
   }
-}
-
-function readPort(child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(
-      () => fail(`policy pack did not print its port within ${timeoutMs} ms`),
-      timeoutMs,
-    );
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf("\n");
-      if (nl < 0) return;
-      const port = Number(out.slice(0, nl).trim());
-      if (Number.isInteger(port) && port > 0 && port < 65536) {
-        done();
-        resolve(port);
-      } else fail("policy pack did not print a port on its first line of output");
-    };
-    // Let the last stderr chunk arrive before quoting it.
-    const onExit = (code: number | null, signal: string | null) =>
-      setImmediate(() => {
-        const tail = errorLine(stderr());
-        fail(
-          `policy pack failed to start: it ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${tail ? `: ${tail}` : ""}`,
-        );
-      });
-    const onError = (e: Error) => fail(`policy pack failed to start: ${e.message}`);
-    function fail(message: string) {
-      done();
-      reject(new PolicyPackError(message));
-    }
-    function done() {
-      clearTimeout(timer);
-      child.stdout?.off("data", onData);
-      child.off("exit", onExit);
-      child.off("error", onError);
-    }
-    child.stdout?.on("data", onData);
-    child.once("exit", onExit);
-    child.once("error", onError);
-  });
 }

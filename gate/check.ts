@@ -1,24 +1,15 @@
-/**
- * The offline gate: what `pulumi preview --policy-pack DIR` does with a policy pack, without the
- * CLI, providers or a cloud account; and `pulumi policy analyze --file` on an exported state.
- *
- * As the engine (pkg/resource/deploy/step_generator.go, deployment_executor.go): every resource
- * of the plan (root stack and default providers included) goes to Analyze with its checked
- * inputs and its provider; once all steps are planned, AnalyzeStack gets every resource's
- * outputs. Stack diagnostics without a resource of the stack go to the root stack. A mandatory
- * diagnostic fails the check.
- */
+/** Offline `pulumi preview --policy-pack` and `policy analyze --file`: the pack called as by the engine. */
 import { fork } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { REDACTED, isSecretValue, safeLine } from "../lib/text";
-import { PolicyPack, errorLine, type Diagnostic, type LogEntry, type PolicyInfo } from "./analyzer";
+import { PolicyPack, errorLine, type AnalyzerInfo, type Diagnostic, type LogEntry } from "./analyzer";
 import { reconcilePolicyConfig } from "./policy-config";
 import {
   ROOT_STACK_TYPE,
   resourceUrn,
   runProgram,
+  secretWire,
   type PlannedResource,
   type PriorResource,
   type ProgramRun,
@@ -27,17 +18,10 @@ import {
 } from "./run-program";
 import { loadStackConfig } from "./stack-config";
 
-export interface Violation extends Omit<Diagnostic, "urn"> {
-  resourceUrn: string;
-}
+export type Violation = Omit<Diagnostic, "urn"> & { resourceUrn: string };
 
-export interface PackReport {
-  name: string;
-  version: string;
-  /** The pack's folder as given. */
-  path: string;
-  policies: PolicyInfo[];
-}
+/** `path`: the pack's folder as given. */
+export type PackReport = AnalyzerInfo & { path: string };
 
 export interface CheckResult {
   /** program: a first deployment; update: a deployed stack's update (--state); file: --file. */
@@ -60,29 +44,20 @@ export interface CheckResult {
 /** Anything that stops the check before it has a verdict: exit status 2. */
 export class CheckError extends Error {}
 
-export interface CheckOptions {
+type PackOptions = { packDir: string; policyConfig?: { text: string; file: string }; timeoutMs: number };
+
+export interface CheckOptions extends PackOptions {
   /** The project: Pulumi.yaml, Pulumi.<stack>.yaml, the program. */
   cwd: string;
   /** Run the program found here under `cwd`'s project and stack (tests judge fixture programs). */
   programDir?: string;
   stack: string;
-  packDir: string;
-  policyConfig?: { text: string; file: string };
-  timeoutMs: number;
   /** A `pulumi stack export` file: plan an update of that deployed stack. */
   state?: string;
 }
 
-export interface FileOptions {
-  file: string;
-  packDir: string;
-  policyConfig?: { text: string; file: string };
-  timeoutMs: number;
-}
-
 /** Runs the program in a child process, type-checked by ts-node as the language host runs it. */
-export function runProgramInChild(opts: RunOptions, cwd: string, timeoutMs: number): Promise<ProgramRun> {
-  const { prior, ...rest } = opts;
+function runProgramInChild(opts: RunOptions, cwd: string, timeoutMs: number): Promise<ProgramRun> {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, "program-host.ts"), [], {
       // ts-node finds the project's tsconfig.json from the working folder up, as under the language host.
@@ -114,7 +89,7 @@ export function runProgramInChild(opts: RunOptions, cwd: string, timeoutMs: numb
         reject(new CheckError(`the program exited with code ${code}: ${errorLine(stderr)}`));
       }),
     );
-    child.send({ ...rest, prior: prior ? [...prior] : undefined });
+    child.send({ ...opts, prior: opts.prior && [...opts.prior] });
   });
 }
 
@@ -128,11 +103,7 @@ function programError(message: string): string {
   return (ts.length > 0 ? ts : lines).join("\n  ");
 }
 
-/**
- * A state value in the engine's wire form: an export's secrets (`ciphertext` never decrypted,
- * `plaintext` from --show-secrets) become secrets whose value is known only as `[secret]`, or
- * the plaintext's value; the engine hands the pack the same kind of value.
- */
+/** An export's value in wire form: a secret's value is `[secret]` unless the export holds its `plaintext`. */
 function toWire(v: unknown): unknown {
   if (isSecretValue(v)) {
     let value: unknown = REDACTED;
@@ -143,7 +114,7 @@ function toWire(v: unknown): unknown {
         value = v.plaintext;
       }
     } else if ("value" in v) value = v.value;
-    return { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: toWire(value) };
+    return secretWire(toWire(value));
   }
   if (Array.isArray(v)) return v.map(toWire);
   if (v !== null && typeof v === "object")
@@ -152,7 +123,7 @@ function toWire(v: unknown): unknown {
 }
 
 /** Reads a `pulumi stack export` file: its resources, secrets left as they are (never decrypted). */
-export function readExport(file: string): (PlannedResource & { replacementTrigger?: string })[] {
+function readExport(file: string): (PlannedResource & PriorResource)[] {
   let doc: { version?: unknown; deployment?: { resources?: unknown } };
   try {
     doc = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -160,12 +131,7 @@ export function readExport(file: string): (PlannedResource & { replacementTrigge
     const why = (e as NodeJS.ErrnoException).code ? "cannot be read" : "is not valid JSON";
     throw new CheckError(`${file} ${why}; expected the output of 'pulumi stack export --file FILE'`);
   }
-  if (
-    doc === null ||
-    typeof doc !== "object" ||
-    typeof doc.version !== "number" ||
-    typeof doc.deployment !== "object"
-  ) {
+  if (typeof doc?.version !== "number" || typeof doc.deployment !== "object") {
     throw new CheckError(
       `${file} is not a stack export; expected {"version": 3, "deployment": {...}} from 'pulumi stack export'`,
     );
@@ -186,7 +152,6 @@ export function readExport(file: string): (PlannedResource & { replacementTrigge
         `${file}: resources[${i}] has no valid URN; expected urn:pulumi:<stack>::<project>::<type>::<name>`,
       );
     if (r.delete === true) return [];
-    const provider = typeof r.provider === "string" ? r.provider.replace(/::[^:]*$/, "") : "";
     return [
       {
         urn: r.urn as string,
@@ -195,7 +160,7 @@ export function readExport(file: string): (PlannedResource & { replacementTrigge
         name: m[2],
         custom: r.custom === true,
         parent: typeof r.parent === "string" ? r.parent : "",
-        provider,
+        provider: typeof r.provider === "string" ? r.provider.replace(/::[^:]*$/, "") : "",
         inputs: toWire(obj(r.inputs)) as Record<string, unknown>,
         outputs: toWire(obj(r.outputs)) as Record<string, unknown>,
         options: { protect: r.protect === true, ignoreChanges: strs(r.ignoreChanges) },
@@ -207,108 +172,76 @@ export function readExport(file: string): (PlannedResource & { replacementTrigge
   });
 }
 
-async function analyze(
+/** Configure, then Analyze and AnalyzeStack as the engine calls them; `logs`: the pack's after Configure. */
+async function judge(
   pack: PolicyPack,
+  opts: PackOptions,
   resources: PlannedResource[],
   rootUrn: string,
-): Promise<Violation[]> {
+): Promise<Pick<CheckResult, "packs" | "violations" | "logs" | "summary">> {
+  const info = await pack.getAnalyzerInfo();
+  const { text, file = "policy config" } = opts.policyConfig ?? {};
+  const config = reconcilePolicyConfig(info.policies, text, file);
+  await pack.configure(config);
+  const logsBefore = pack.logs.length;
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const providerOf = (r: PlannedResource) => (r.provider ? byUrn.get(r.provider) : undefined);
-  const toViolation = (d: Diagnostic, urn: string): Violation => {
-    const { urn: _ignored, ...rest } = d;
-    // "If we ran a remediation but are still triggering a violation, downgrade to mandatory."
-    return {
-      ...rest,
+  const violations: Violation[] = [];
+  const add = ({ urn: _ignored, ...d }: Diagnostic, urn: string) =>
+    violations.push({
+      ...d,
+      // "If we ran a remediation but are still triggering a violation, downgrade to mandatory."
       enforcementLevel: d.enforcementLevel === "remediate" ? "mandatory" : d.enforcementLevel,
       resourceUrn: urn,
-    };
-  };
-  const violations: Violation[] = [];
-  for (const r of resources) {
-    if (r.op === "delete") continue;
-    for (const d of await pack.analyze(r, providerOf(r))) violations.push(toViolation(d, r.urn));
-  }
+    });
   const after = resources.filter((r) => r.op !== "delete");
-  for (const d of await pack.analyzeStack(after, providerOf)) {
-    violations.push(toViolation(d, byUrn.has(d.urn) ? d.urn : rootUrn));
-  }
-  return violations;
-}
-
-async function configure(pack: PolicyPack, given: CheckOptions["policyConfig"]): Promise<PackReport> {
-  const info = await pack.getAnalyzerInfo();
-  const config = reconcilePolicyConfig(info.policies, given?.text, given?.file ?? "policy config");
-  await pack.configure(config);
-  // The levels as configured; the pack's declared ones stay as they are (a reused pack starts from them).
+  for (const r of after) for (const d of await pack.analyze(r, providerOf(r))) add(d, r.urn);
+  // Stack diagnostics on no resource of the stack go to the root stack.
+  for (const d of await pack.analyzeStack(after, providerOf)) add(d, byUrn.has(d.urn) ? d.urn : rootUrn);
+  const count = (level: string) => violations.filter((v) => v.enforcementLevel === level).length;
+  // The configured levels; the pack's declared ones stay as they are (a reused pack starts from them).
   const policies = info.policies.map((p) => ({ ...p, enforcementLevel: config[p.name].enforcementLevel }));
-  return { name: info.name, version: info.version, path: "", policies };
-}
-
-function summarize(violations: Violation[]): CheckResult["summary"] {
   return {
-    mandatory: violations.filter((v) => v.enforcementLevel === "mandatory").length,
-    advisory: violations.filter((v) => v.enforcementLevel === "advisory").length,
+    packs: [{ ...info, path: opts.packDir, policies }],
+    violations,
+    logs: pack.logs.slice(logsBefore),
+    summary: { mandatory: count("mandatory"), advisory: count("advisory") },
   };
 }
 
-/**
- * Parts a caller already has: a started pack to reuse (left running), and whether to run the
- * program in this process (the tests, which run many programs) instead of a type-checked child.
- */
-export interface Parts {
-  pack?: PolicyPack;
-  inProcess?: boolean;
-}
+/** For tests: a started pack to reuse (left running), and the program run in this process, not a child. */
+export type Parts = { pack?: PolicyPack; inProcess?: boolean };
 
 /** `pulumi preview --policy-pack <packDir>` on the program in `cwd`, offline. */
 export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promise<CheckResult> {
   const started = Date.now();
-  const stackConfig = loadStackConfig(opts.cwd, opts.stack);
-  const project = stackConfig.project.name;
-  if (stackConfig.project.runtime !== "nodejs") {
+  const { project: projectFile, config, secretKeys } = loadStackConfig(opts.cwd, opts.stack);
+  const project = projectFile.name;
+  if (projectFile.runtime !== "nodejs") {
     throw new CheckError(
-      `${path.join(opts.cwd, "Pulumi.yaml")}: runtime '${stackConfig.project.runtime}' is not supported; expected nodejs`,
+      `${path.join(opts.cwd, "Pulumi.yaml")}: runtime '${projectFile.runtime}' is not supported; expected nodejs`,
     );
   }
-  const prior = opts.state
-    ? new Map<string, PriorResource>(readExport(opts.state).map((r) => [r.urn, r]))
-    : undefined;
-  const { config, secretKeys } = stackConfig;
-  const runOptions: RunOptions = {
-    programDir: path.resolve(opts.cwd, opts.programDir ?? stackConfig.project.main),
-    project,
-    stack: opts.stack,
-    config,
-    secretKeys,
-    preview: true,
-    prior,
-  };
+  const prior = opts.state ? new Map(readExport(opts.state).map((r) => [r.urn, r])) : undefined;
+  const programDir = path.resolve(opts.cwd, opts.programDir ?? projectFile.main);
+  const runOptions = { programDir, project, stack: opts.stack, config, secretKeys, preview: true, prior };
+  const stackContext = { project, stack: opts.stack, config, secretKeys, dryRun: true };
 
   // The pack starts while the program runs: they are independent until the analysis.
   let packStartMs = 0;
   let programMs = 0;
   const packP =
     parts.pack ??
-    PolicyPack.start(opts.packDir, opts.timeoutMs, {
-      project,
-      stack: opts.stack,
-      config,
-      secretKeys,
-      dryRun: true,
-    }).then((p) => {
-      packStartMs = Date.now() - started;
-      return p;
-    });
+    PolicyPack.start(opts.packDir, opts.timeoutMs, stackContext).finally(
+      () => (packStartMs = Date.now() - started),
+    );
   const runP = (
     parts.inProcess
       ? runProgram(runOptions).catch((e: Error) =>
           Promise.reject(new CheckError(`the program failed: ${programError(e.message)}`)),
         )
       : runProgramInChild(runOptions, opts.cwd, opts.timeoutMs)
-  ).then((r) => {
-    programMs = Date.now() - started;
-    return r;
-  });
+  ).finally(() => (programMs = Date.now() - started));
   const [packR, runR] = await Promise.allSettled([packP, runP]);
   const pack = packR.status === "fulfilled" ? packR.value : undefined;
   try {
@@ -316,31 +249,20 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
     if (packR.status === "rejected") throw packR.reason;
     const run = runR.value;
     const analysisStarted = Date.now();
-    const report = await configure(pack!, opts.policyConfig);
     const rootUrn = resourceUrn(opts.stack, project, ROOT_STACK_TYPE, `${project}-${opts.stack}`);
-    const logsBefore = pack!.logs.length;
-    const violations = await analyze(pack!, run.resources, rootUrn);
-    const logs: LogEntry[] = [
-      ...run.warnings.map((message) => ({ severity: "warning" as const, message, urn: "" })),
-      ...pack!.logs.slice(logsBefore),
-    ];
+    const verdict = await judge(pack!, opts, run.resources, rootUrn);
+    const warnings = run.warnings.map((message) => ({ severity: "warning" as const, message, urn: "" }));
+    const now = Date.now();
     return {
       mode: prior ? "update" : "program",
       project,
       stack: opts.stack,
       resources: run.resources,
       outputs: run.outputs,
-      packs: [{ ...report, path: opts.packDir }],
-      violations,
-      logs,
+      ...verdict,
+      logs: [...warnings, ...verdict.logs],
       uncheckedKeys: secretKeys,
-      timings: {
-        packStartMs,
-        programMs,
-        analysisMs: Date.now() - analysisStarted,
-        totalMs: Date.now() - started,
-      },
-      summary: summarize(violations),
+      timings: { packStartMs, programMs, analysisMs: now - analysisStarted, totalMs: now - started },
     };
   } finally {
     if (!parts.pack) await pack?.close();
@@ -348,7 +270,10 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
 }
 
 /** `pulumi policy analyze --policy-pack <packDir> --file <export.json>`, offline. */
-export async function checkExport(opts: FileOptions, parts: Pick<Parts, "pack"> = {}): Promise<CheckResult> {
+export async function checkExport(
+  opts: PackOptions & { file: string },
+  parts: Pick<Parts, "pack"> = {},
+): Promise<CheckResult> {
   const started = Date.now();
   const resources = readExport(opts.file);
   const root = resources.find((r) => r.type === ROOT_STACK_TYPE);
@@ -357,26 +282,17 @@ export async function checkExport(opts: FileOptions, parts: Pick<Parts, "pack"> 
   const pack = parts.pack ?? (await PolicyPack.start(opts.packDir, opts.timeoutMs));
   try {
     const packStartMs = Date.now() - started;
-    const logsBefore = pack.logs.length;
-    const report = await configure(pack, opts.policyConfig);
-    const violations = await analyze(pack, resources, root?.urn ?? "");
+    const verdict = await judge(pack, opts, resources, root?.urn ?? "");
+    const analysisMs = Date.now() - started - packStartMs;
     return {
       mode: "file",
       project,
       stack,
       resources,
       outputs: {},
-      packs: [{ ...report, path: opts.packDir }],
-      violations,
-      logs: pack.logs.slice(logsBefore),
+      ...verdict,
       uncheckedKeys: [],
-      timings: {
-        packStartMs,
-        programMs: 0,
-        analysisMs: Date.now() - started - packStartMs,
-        totalMs: Date.now() - started,
-      },
-      summary: summarize(violations),
+      timings: { packStartMs, programMs: 0, analysisMs, totalMs: Date.now() - started },
     };
   } finally {
     if (!parts.pack) await pack.close();

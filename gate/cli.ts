@@ -1,19 +1,13 @@
-/**
- * `npm run check`: the real policy pack on the program (or on an exported state), with no cloud
- * and no Pulumi CLI. Flags mirror the CLI's (`pulumi preview --policy-pack`,
- * `pulumi policy analyze --file`).
- *
- * Exit status: 0 no mandatory violation; 1 mandatory violations; 2 anything else, with an
- * `error:` line on stderr that says what went wrong and where.
- */
+/** `npm run check`: flags mirror `pulumi preview --policy-pack` and `pulumi policy analyze --file`. */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { safeLine } from "../lib/text";
+import { homepage } from "../package.json";
 import { checkExport, checkProgram, type CheckResult, type Parts } from "./check";
 import { FORMATS, render, summaryLine, type Format } from "./report";
 
-export const USAGE =
+const USAGE =
   "usage: npm run check -- [--cwd DIR] [--stack NAME] [--state EXPORT.json | --file EXPORT.json] [--policy-pack DIR] " +
   "[--policy-pack-config FILE] [--format text|json|sarif|junit] [--output FILE] [--docs-url URL] [--timeout SECONDS] [--verbose]";
 
@@ -39,31 +33,21 @@ CLI, no provider plugin, no cloud account.
 Exit status: 0 no mandatory violation, 1 mandatory violations, 2 error.
 `;
 
-export interface CliIO {
-  stdout(text: string): void;
-  stderr(text: string): void;
+const processIO = {
+  stdout: (text: string) => void process.stdout.write(text),
+  stderr: (text: string) => void process.stderr.write(text),
   /** Whether stdout is a terminal (colour). */
-  isTTY: boolean;
-  /** Folder relative paths resolve against: where the user ran `npm run` (INIT_CWD). */
-  cwd: string;
-}
-
-export const processIO: CliIO = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
   isTTY: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  /** Folder relative paths resolve against: where the user ran `npm run` (INIT_CWD). */
   cwd: process.env.INIT_CWD ?? process.cwd(),
 };
-
-class UsageError extends Error {}
+export type CliIO = typeof processIO;
 
 function parseFlags(argv: string[], io: CliIO) {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
-      strict: true,
-      allowPositionals: false,
       options: {
         cwd: { type: "string", short: "C" },
         stack: { type: "string", short: "s" },
@@ -80,23 +64,23 @@ function parseFlags(argv: string[], io: CliIO) {
       },
     }));
   } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0].replace(/\. To specify a positional.*$/, ""));
+    const message = (e as Error).message.split("\n")[0].replace(/\. To specify a positional.*$/, "");
+    throw new Error(message, { cause: e });
   }
   const format = values.format ?? "text";
   if (!(FORMATS as readonly string[]).includes(format))
-    throw new UsageError(`--format '${format}' is not one of ${FORMATS.join(", ")}`);
+    throw new Error(`--format '${format}' is not one of ${FORMATS.join(", ")}`);
   const seconds = Number(values.timeout ?? 120);
   if (!Number.isFinite(seconds) || seconds <= 0)
-    throw new UsageError(`--timeout '${values.timeout}' is not a positive number of seconds`);
+    throw new Error(`--timeout '${values.timeout}' is not a positive number of seconds`);
   const stack = values.stack ?? "dev";
   if (!/^[A-Za-z0-9_.-]+$/.test(stack))
-    throw new UsageError(`--stack '${stack}' is not a stack name (letters, digits, '-', '_', '.')`);
+    throw new Error(`--stack '${stack}' is not a stack name (letters, digits, '-', '_', '.')`);
   if (values.state && values.file)
-    throw new UsageError(
-      "--state and --file exclude each other: --state plans an update, --file audits a state",
-    );
-  const docsUrl = values["docs-url"] ?? homepage();
-  if (!URL.canParse(docsUrl)) throw new UsageError(`--docs-url '${docsUrl}' is not an absolute URL`);
+    throw new Error("--state and --file exclude each other: --state plans an update, --file audits a state");
+  // The policies' `url`s are relative to where this repository's docs live.
+  const docsUrl = values["docs-url"] ?? homepage;
+  if (!URL.canParse(docsUrl)) throw new Error(`--docs-url '${docsUrl}' is not an absolute URL`);
   const cwd = path.resolve(io.cwd, values.cwd ?? ".");
   const at = (p: string | undefined) => p && path.resolve(cwd, p);
   const packDirGiven = values["policy-pack"] ?? "./policy";
@@ -117,13 +101,6 @@ function parseFlags(argv: string[], io: CliIO) {
   };
 }
 
-/** package.json `homepage`: where this repository's docs live (the policies' `url`s are relative). */
-function homepage(): string {
-  return (
-    JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { homepage: string }
-  ).homepage;
-}
-
 /** Runs the check; returns the exit status. Never throws. `parts`: see checkProgram (tests). */
 export async function main(argv: string[], io: CliIO = processIO, parts: Parts = {}): Promise<number> {
   let flags: ReturnType<typeof parseFlags>;
@@ -141,16 +118,12 @@ export async function main(argv: string[], io: CliIO = processIO, parts: Parts =
   try {
     if (!fs.statSync(flags.cwd, { throwIfNoEntry: false })?.isDirectory())
       throw new Error(`--cwd ${flags.cwd} is not a folder`);
+    const file = flags.policyConfigFile;
     let policyConfig: { text: string; file: string } | undefined;
-    if (flags.policyConfigFile) {
-      try {
-        policyConfig = {
-          text: fs.readFileSync(flags.policyConfigFile, "utf8"),
-          file: flags.policyConfigFile,
-        };
-      } catch {
-        throw new Error(`policy pack config file not found: ${flags.policyConfigFile}`);
-      }
+    try {
+      policyConfig = file ? { text: fs.readFileSync(file, "utf8"), file } : undefined;
+    } catch {
+      throw new Error(`policy pack config file not found: ${file}`);
     }
     const common = { packDir: flags.packDir, policyConfig, timeoutMs: flags.timeoutMs };
     result = flags.file

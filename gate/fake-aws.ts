@@ -1,34 +1,18 @@
-/**
- * The one fake AWS (and random) of this project: what the real providers would compute, so a
- * program runs to its end without a cloud. Used by the program runner's Pulumi mocks
- * (`npm run check`, the unit tests) and by the engine tests' provider plugins (test/engine).
- *
- * It matches the real providers where a policy or the engine could tell the difference:
- * - Check: defaults and autonaming (`<logical name>-<7 hex>`) for resources declared without a name;
- * - Diff: the properties the providers mark ForceNew replace the resource;
- * - Create: generated passwords and access keys, PGP-encrypted (openpgp) when `pgpKey` is set,
- *   with the same outputs marked secret.
- */
+/** The one fake AWS (and random) of the mocks and the engine tests: what the real providers compute. */
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as openpgp from "openpgp";
 import { T } from "../policy/lib/resource-types";
 
+/** Resource properties, as a provider sees them. */
+export type Props = Record<string, unknown>;
+
 /** The account a fake run deploys to (AWS documentation's example id). */
 export const FAKE_ACCOUNT_ID = "123456789012";
-/** The caller a fake run is: an IAM user, not root. */
-export const FAKE_CALLER_NAME = "offline-check";
-
-export const RANDOM_ID = "random:index/randomId:RandomId";
-
-export interface Partition {
-  partition: string;
-  dnsSuffix: string;
-  reverseDnsPrefix: string;
-}
+const RANDOM_ID = "random:index/randomId:RandomId";
 
 /** The partition of a region, as aws.getPartition answers it. */
-export function partitionOf(region: string | undefined): Partition {
+function partitionOf(region: string | undefined) {
   if (region?.startsWith("us-gov-"))
     return { partition: "aws-us-gov", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
   if (region?.startsWith("cn-"))
@@ -36,24 +20,18 @@ export function partitionOf(region: string | undefined): Partition {
   return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
 }
 
-/** The name property the provider autonames, per type (terraform-bridge AutoName). */
-const AUTONAMED: Record<string, string> = {
-  [T.user]: "name",
-  "aws:iam/group:Group": "name",
-  "aws:iam/role:Role": "name",
-  "aws:iam/policy:Policy": "name",
-};
+/** Types whose `name` the provider autonames (terraform-bridge AutoName). */
+const AUTONAMED: string[] = [T.user, "aws:iam/group:Group", "aws:iam/role:Role", "aws:iam/policy:Policy"];
 
 /** Schema defaults the provider's Check fills in. */
-const DEFAULTS: Record<string, Record<string, unknown>> = {
+const DEFAULTS: Record<string, Props> = {
   [T.user]: { path: "/", forceDestroy: false },
   [T.loginProfile]: { passwordLength: 20 },
   [T.accessKey]: { status: "Active" },
 };
 
 /** Inputs whose change replaces the resource (ForceNew in the providers' schemas). */
-export const FORCE_NEW: Record<string, readonly string[]> = {
-  [T.user]: [],
+const FORCE_NEW: Record<string, readonly string[]> = {
   [T.loginProfile]: ["user", "passwordLength", "passwordResetRequired", "pgpKey"],
   [T.accessKey]: ["user", "pgpKey"],
   [T.userPolicyAttachment]: ["user", "policyArn"],
@@ -68,33 +46,22 @@ export const SECRET_OUTPUTS: Record<string, readonly string[]> = {
 };
 
 /** Output properties the providers compute (no input): a diff compares inputs only. */
-export const COMPUTED: Record<string, readonly string[]> = {
+const COMPUTED: Record<string, readonly string[]> = {
   [T.user]: ["arn", "uniqueId", "tagsAll"],
   [T.loginProfile]: ["password", "encryptedPassword", "keyFingerprint"],
   [T.accessKey]: ["secret", "encryptedSecret", "keyFingerprint", "sesSmtpPasswordV4", "createDate"],
   [RANDOM_ID]: ["b64Url", "b64Std", "hex", "dec"],
 };
 
-/** `<name>-<7 hex>`, as the provider names a resource declared without a name. */
-export function autoname(logicalName: string): string {
-  return `${logicalName}-${crypto.randomBytes(4).toString("hex").slice(0, 7)}`;
-}
-
-/**
- * The provider's Check: defaults, then for a resource declared without a name the name it
- * already has (`olds`, the deployed inputs), else a new autoname.
- */
-export function check(
-  type: string,
-  name: string,
-  inputs: Record<string, unknown>,
-  olds: Record<string, unknown> = {},
-): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...DEFAULTS[type], ...inputs };
+/** The provider's Check: defaults; an unnamed resource keeps its old name or gets `<name>-<7 hex>`. */
+export function check(type: string, name: string, inputs: Props, olds: Props = {}): Props {
+  const out: Props = { ...DEFAULTS[type], ...inputs };
   for (const [k, v] of Object.entries(inputs)) if (v === undefined) out[k] = DEFAULTS[type]?.[k];
-  const nameKey = AUTONAMED[type];
-  if (nameKey && (out[nameKey] === undefined || out[nameKey] === ""))
-    out[nameKey] = typeof olds[nameKey] === "string" && olds[nameKey] !== "" ? olds[nameKey] : autoname(name);
+  if (AUTONAMED.includes(type) && (out.name === undefined || out.name === ""))
+    out.name =
+      typeof olds.name === "string" && olds.name !== ""
+        ? olds.name
+        : `${name}-${crypto.randomBytes(4).toString("hex").slice(0, 7)}`;
   return out;
 }
 
@@ -106,15 +73,8 @@ const canonical = (v: unknown): string =>
       : x,
   );
 
-/**
- * The inputs that differ, and whether any of them replaces the resource. `olds` may be the
- * deployed state (outputs): what the provider computed is not compared.
- */
-export function diff(
-  type: string,
-  olds: Record<string, unknown>,
-  news: Record<string, unknown>,
-): { changed: string[]; replaces: string[] } {
+/** The inputs that differ, and those that replace; `olds` may be outputs, so computed ones do not count. */
+export function diff(type: string, olds: Props, news: Props): { changed: string[]; replaces: string[] } {
   const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
   const changed = [...keys]
     .filter((k) => k !== "id" && !COMPUTED[type]?.includes(k) && canonical(olds[k]) !== canonical(news[k]))
@@ -123,11 +83,7 @@ export function diff(
 }
 
 /** The provider's Update: what it computed stays, the inputs are the new ones. */
-export function update(
-  type: string,
-  olds: Record<string, unknown>,
-  news: Record<string, unknown>,
-): Record<string, unknown> {
+export function update(type: string, olds: Props, news: Props): Props {
   const kept = Object.entries(olds).filter(([k]) => !COMPUTED[type] || COMPUTED[type].includes(k));
   return { ...Object.fromEntries(kept), ...news, ...(type === T.user ? { tagsAll: news.tags ?? {} } : {}) };
 }
@@ -141,26 +97,6 @@ function randomString(alphabet: string, length: number): string {
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
 }
 
-/** `AKIA` and 16 more of `[A-Z2-7]`: the shape Leverage checks (`[A-Z0-9]{20}`). */
-export const newAccessKeyId = () => "AKIA" + randomString(UPPER_DIGITS, 16);
-/** 40 characters of `[A-Za-z0-9/+]`. */
-export const newSecretAccessKey = () => randomString(SECRET_CHARS, 40);
-export const newPassword = (length: number) => randomString(PASSWORD_CHARS, length);
-
-/**
- * Encrypts as the provider does (terraform-provider-aws internal/vault/helper/pgpkeys): to the
- * first key of the base64 binary public key, binary message, base64-encoded.
- */
-async function encrypt(pgpKey: string, text: string): Promise<{ encrypted: string; fingerprint: string }> {
-  const key = await openpgp.readKey({ binaryKey: Buffer.from(pgpKey, "base64") });
-  const message = await openpgp.encrypt({
-    message: await openpgp.createMessage({ text }),
-    encryptionKeys: key,
-    format: "binary",
-  });
-  return { encrypted: Buffer.from(message).toString("base64"), fingerprint: key.getFingerprint() };
-}
-
 /** A generated credential as the provider outputs it: plain, or encrypted to pgpKey with its fingerprint. */
 async function credential(pgpKey: string, value: string, plainKey: string, encryptedKey: string) {
   // Unknown offline (secure config the gate never decrypts): so is what it encrypts.
@@ -171,25 +107,25 @@ async function credential(pgpKey: string, value: string, plainKey: string, encry
     return { [encryptedKey]: crypto.randomBytes(96).toString("base64"), keyFingerprint };
   }
   if (!pgpKey) return { [plainKey]: value };
-  const { encrypted, fingerprint } = await encrypt(pgpKey, value);
-  return { [encryptedKey]: encrypted, keyFingerprint: fingerprint };
+  // As terraform-provider-aws (internal/vault/helper/pgpkeys): binary message, base64-encoded.
+  const key = await openpgp.readKey({ binaryKey: Buffer.from(pgpKey, "base64") });
+  const message = await openpgp.encrypt({
+    message: await openpgp.createMessage({ text: value }),
+    encryptionKeys: key,
+    format: "binary",
+  });
+  return { [encryptedKey]: Buffer.from(message).toString("base64"), keyFingerprint: key.getFingerprint() };
 }
 
-export interface Created {
-  id: string;
-  /** Checked inputs plus what the provider computed. */
-  state: Record<string, unknown>;
-}
-
-/** The provider's Create: what AWS (or random) computes for `inputs` (already checked). */
+/** The provider's Create: the checked inputs plus what AWS (or random) computes. */
 export async function create(
   type: string,
   name: string,
-  inputs: Record<string, unknown>,
+  inputs: Props,
   region?: string,
-): Promise<Created> {
+): Promise<{ id: string; state: Props }> {
   const { partition } = partitionOf(region);
-  const state: Record<string, unknown> = { ...inputs };
+  const state: Props = { ...inputs };
   const str = (k: string) => (typeof inputs[k] === "string" && inputs[k] !== "" ? (inputs[k] as string) : "");
   const arn = (kind: string, n: string) => `arn:${partition}:iam::${FAKE_ACCOUNT_ID}:${kind}/${n}`;
   const pgpKey = str("pgpKey");
@@ -208,15 +144,18 @@ export async function create(
       return { id: arn("policy", n), state: { ...state, name: n, arn: arn("policy", n) } };
     }
     case T.loginProfile: {
-      const password = newPassword(typeof inputs.passwordLength === "number" ? inputs.passwordLength : 20);
+      const length = typeof inputs.passwordLength === "number" ? inputs.passwordLength : 20;
+      const password = randomString(PASSWORD_CHARS, length);
       Object.assign(state, await credential(pgpKey, password, "password", "encryptedPassword"));
       return { id: str("user") || name, state };
     }
     case T.accessKey: {
       state.createDate = new Date().toISOString();
-      Object.assign(state, await credential(pgpKey, newSecretAccessKey(), "secret", "encryptedSecret"));
+      const secret = randomString(SECRET_CHARS, 40);
+      Object.assign(state, await credential(pgpKey, secret, "secret", "encryptedSecret"));
       if (state.secret) state.sesSmtpPasswordV4 = randomString(SECRET_CHARS, 44);
-      return { id: newAccessKeyId(), state };
+      // `AKIA` and 16 more of `[A-Z2-7]`: the shape Leverage checks (`[A-Z0-9]{20}`).
+      return { id: "AKIA" + randomString(UPPER_DIGITS, 16), state };
     }
     case T.accountAlias:
       return { id: str("accountAlias") || name, state };
@@ -225,16 +164,14 @@ export async function create(
     case RANDOM_ID: {
       const bytes = crypto.randomBytes(typeof inputs.byteLength === "number" ? inputs.byteLength : 8);
       const b64Url = bytes.toString("base64url");
-      return {
-        id: b64Url,
-        state: {
-          ...state,
-          b64Url,
-          b64Std: bytes.toString("base64"),
-          hex: bytes.toString("hex"),
-          dec: BigInt("0x" + bytes.toString("hex")).toString(),
-        },
-      };
+      const hex = bytes.toString("hex");
+      Object.assign(state, {
+        b64Url,
+        b64Std: bytes.toString("base64"),
+        hex,
+        dec: BigInt("0x" + hex).toString(),
+      });
+      return { id: b64Url, state };
     }
     default:
       return { id: `${name}-${crypto.randomBytes(4).toString("hex")}`, state };
@@ -242,17 +179,14 @@ export async function create(
 }
 
 /** Answers to the provider functions a program calls. */
-export function invoke(
-  token: string,
-  inputs: Record<string, unknown>,
-  region?: string,
-): Record<string, unknown> {
+export function invoke(token: string, inputs: Props, region?: string): Props {
   const { partition, dnsSuffix, reverseDnsPrefix } = partitionOf(region);
   switch (token) {
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return {
         accountId: FAKE_ACCOUNT_ID,
-        arn: `arn:${partition}:iam::${FAKE_ACCOUNT_ID}:user/${FAKE_CALLER_NAME}`,
+        // An IAM user, not root.
+        arn: `arn:${partition}:iam::${FAKE_ACCOUNT_ID}:user/offline-check`,
         userId: "AIDA" + randomString(UPPER_DIGITS, 17),
         id: FAKE_ACCOUNT_ID,
       };
@@ -264,19 +198,12 @@ export function invoke(
   }
 }
 
-/** An error as IAM answers it (code, message): the provider fails the step with it. */
-export class IamError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-  }
-}
+/** An error as IAM answers it: the provider fails the step with it. */
+const iamError = (code: string, message: string) => new Error(`${code}: ${message}`);
 
 /** A fake IAM account: each resource's state by type and id. Plain JSON, so it can live in a file. */
 export interface Account {
-  resources: Record<string, Record<string, Record<string, unknown>>>;
+  resources: Record<string, Record<string, Props>>;
 }
 
 const IN_ACCOUNT: string[] = [T.user, T.loginProfile, T.accessKey, T.userPolicyAttachment, T.accountAlias];
@@ -285,33 +212,23 @@ const IN_ACCOUNT: string[] = [T.user, T.loginProfile, T.accessKey, T.userPolicyA
 export const inAccount = (type: string) => IN_ACCOUNT.includes(type);
 
 /** Records a created resource in the account, with IAM's limits as IAM's errors. */
-export function addToAccount(
-  account: Account,
-  type: string,
-  id: string,
-  state: Record<string, unknown>,
-): void {
+export function addToAccount(account: Account, type: string, id: string, state: Props): void {
   if (!inAccount(type)) return;
   const all = (t: string) => Object.values(account.resources[t] ?? {});
   const user = state.user;
-  if (
-    type === T.user &&
-    all(T.user).some((u) => String(u.name).toLowerCase() === String(state.name).toLowerCase())
-  )
-    throw new IamError("EntityAlreadyExists", `User with name ${state.name} already exists.`);
+  const sameName = (u: Props) => String(u.name).toLowerCase() === String(state.name).toLowerCase();
+  if (type === T.user && all(T.user).some(sameName))
+    throw iamError("EntityAlreadyExists", `User with name ${state.name} already exists.`);
   if (user !== undefined && !all(T.user).some((u) => u.name === user))
-    throw new IamError("NoSuchEntity", `The user with name ${user} cannot be found.`);
+    throw iamError("NoSuchEntity", `The user with name ${user} cannot be found.`);
   if (type === T.loginProfile && all(T.loginProfile).some((p) => p.user === user))
-    throw new IamError("EntityAlreadyExists", `Login Profile for user ${user} already exists.`);
+    throw iamError("EntityAlreadyExists", `Login Profile for user ${user} already exists.`);
   if (type === T.accessKey && all(T.accessKey).filter((k) => k.user === user).length >= 2)
-    throw new IamError("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2");
+    throw iamError("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2");
   (account.resources[type] ??= {})[id] = state;
 }
 
-/**
- * Removes a resource. A user still holding a login profile, keys or policies cannot go
- * (DeleteConflict), unless forceDestroy, which removes them first as the provider does.
- */
+/** Removes a resource; a user with a login profile, keys or policies only with forceDestroy. */
 export function removeFromAccount(account: Account, type: string, id: string): void {
   const user = account.resources[type]?.[id];
   if (type === T.user && user) {
@@ -319,10 +236,7 @@ export function removeFromAccount(account: Account, type: string, id: string): v
       for (const [i, r] of Object.entries(account.resources[t] ?? {})) {
         if (r.user !== user.name) continue;
         if (user.forceDestroy !== true)
-          throw new IamError(
-            "DeleteConflict",
-            `Cannot delete entity, must delete ${t.split(":").pop()} first.`,
-          );
+          throw iamError("DeleteConflict", `Cannot delete entity, must delete ${t.split(":").pop()} first.`);
         delete account.resources[t][i];
       }
     }

@@ -1,11 +1,4 @@
-/**
- * `--policy-pack-config FILE`, read and reconciled by the engine's rules
- * (pulumi/pulumi pkg/resource/analyzer/config.go): keys are policy names or `all`; a value is an
- * enforcement level or an object with an optional `enforcementLevel` and the policy's knobs.
- * Schema defaults, then `all`'s level, then each entry as given (unknown names included, as the
- * engine sends them). The pack's Configure judges the result: an unknown policy, an unknown knob
- * or a bad value is its INVALID_ARGUMENT error, which stops the check as it stops the engine.
- */
+/** `--policy-pack-config` reconciled as analyzer/config.go does; the pack's Configure judges the result. */
 import { quote } from "../lib/text";
 import { ENFORCEMENT_LEVELS, type EnforcementLevel, type PolicyConfig, type PolicyInfo } from "./analyzer";
 

@@ -1,8 +1,4 @@
-/**
- * The child process in which `npm run check` runs the program: started with ts-node's
- * type-checking loader, as the Node language host starts a program, so a type error fails the
- * check as it fails `pulumi preview`. Takes its RunOptions as one IPC message, answers with one.
- */
+/** The program's child process: ts-node type-checks it as the language host would. */
 import { runProgram, type PriorResource, type RunOptions } from "./run-program";
 
 process.once("message", (m: Omit<RunOptions, "prior"> & { prior?: [string, PriorResource][] }) => {

@@ -1,17 +1,13 @@
-/**
- * The gate's reports: text laid out like `pulumi preview`'s, JSON, SARIF 2.1.0 (code scanning)
- * and JUnit XML (CI test reports). Every value and message goes through lib/text: secrets of the
- * plan redacted first, then cut and escaped, control characters stripped.
- */
+/** Reports: text like `pulumi preview`'s, JSON, SARIF 2.1.0, JUnit XML; every value through lib/text. */
 import { XMLBuilder } from "fast-xml-parser";
 import type { Log as SarifLog, ReportingDescriptor, Result as SarifResult } from "sarif";
 import * as pulumi from "@pulumi/pulumi";
 import { REDACTED, quote, safeLine, secretStrings, stripControl } from "../lib/text";
 import type { CheckResult, Violation } from "./check";
-import type { PlannedResource, StepOp } from "./run-program";
+import type { StepOp } from "./run-program";
 
-export type Format = "text" | "json" | "sarif" | "junit";
-export const FORMATS: readonly Format[] = ["text", "json", "sarif", "junit"];
+export const FORMATS = ["text", "json", "sarif", "junit"] as const;
+export type Format = (typeof FORMATS)[number];
 
 export interface ReportContext {
   color: boolean;
@@ -24,7 +20,7 @@ export interface ReportContext {
 const LEVEL_RANK: Record<string, number> = { mandatory: 0, advisory: 1, disabled: 2 };
 const SEVERITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
-export function sortViolations(vs: Violation[]): Violation[] {
+function sortViolations(vs: Violation[]): Violation[] {
   const key = (v: Violation) => [
     LEVEL_RANK[v.enforcementLevel] ?? 9,
     SEVERITY_RANK[v.severity] ?? 9,
@@ -45,16 +41,16 @@ function scrubber(result: CheckResult): (text: string) => string {
   return (text) => safeLine(text, secrets);
 }
 
-/** A message's lines, each scrubbed. */
 const lines = (text: string, scrub: (t: string) => string) => text.replace(/\n$/, "").split("\n").map(scrub);
 
 /** The resources a report lists: what the program declares, not the engine's own. */
-export const declared = (result: CheckResult) =>
+const declared = (result: CheckResult) =>
   result.resources.filter((r) => !r.type.startsWith("pulumi:providers:") && r.type !== "pulumi:pulumi:Stack");
 
 const MARK: Record<StepOp, string> = { create: "+ ", same: "  ", update: "~ ", replace: "+-", delete: "- " };
 const shortType = (type: string) => type.replace(/^(\w[\w-]*):(\w+)\/\w+:(\w+)$/, "$1:$2:$3");
-const shownValue = (v: unknown) => (v === pulumi.runtime.unknownValue ? "[unknown]" : quote(v, { max: 100 }));
+const { specialSigKey, unknownValue } = pulumi.runtime;
+const shownValue = (v: unknown) => (v === unknownValue ? "[unknown]" : quote(v, { max: 100 }));
 
 export function summaryLine(result: CheckResult): string {
   const { mandatory, advisory } = result.summary;
@@ -69,7 +65,7 @@ export function summaryLine(result: CheckResult): string {
   return `Summary: ${counts}; ${mandatory} mandatory and ${advisory} advisory policy ${total === 1 ? "violation" : "violations"}; policy check ${mandatory > 0 ? "FAILED" : "passed"}.`;
 }
 
-export function renderText(result: CheckResult, ctx: ReportContext): string {
+function renderText(result: CheckResult, ctx: ReportContext): string {
   const paint = (code: number, s: string) => (ctx.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const scrub = scrubber(result);
   const out: string[] = [];
@@ -79,11 +75,8 @@ export function renderText(result: CheckResult, ctx: ReportContext): string {
     update: "Previewing update of the deployed stack (from --state)",
     file: "Analyzing exported state",
   }[result.mode];
-  out.push(
-    paint(1, `${what}: ${scrub(result.project)}/${scrub(result.stack)}`) + paint(2, " [offline: fake AWS]"),
-    "",
-  );
-  out.push(paint(1, "Resources:"));
+  const title = paint(1, `${what}: ${scrub(result.project)}/${scrub(result.stack)}`);
+  out.push(title + paint(2, " [offline: fake AWS]"), "", paint(1, "Resources:"));
   for (const r of declared(result)) {
     const op = r.op ?? (result.mode === "program" ? "create" : "same");
     out.push(`  ${MARK[op]} ${shortType(r.type)}  ${scrub(r.name)}  ${paint(2, op)}`);
@@ -98,10 +91,9 @@ export function renderText(result: CheckResult, ctx: ReportContext): string {
       out.push(`    ${k}: ${o.secret ? REDACTED : scrub(shownValue(o.value))}`);
     out.push("");
   }
-  const notes = result.logs.filter((l) => l.severity !== "info");
-  if (notes.length > 0) {
+  if (result.logs.length > 0) {
     out.push(paint(1, "Diagnostics:"));
-    for (const l of notes)
+    for (const l of result.logs)
       for (const line of lines(`${l.severity}: ${l.message}`, scrub)) out.push(`    ${line}`);
     out.push("");
   }
@@ -118,10 +110,9 @@ export function renderText(result: CheckResult, ctx: ReportContext): string {
     const mark = vs.some((v) => v.enforcementLevel === "mandatory") ? "❌" : vs.length > 0 ? "⚠️" : "✅";
     out.push(`    ${mark} ${paint(36, `${pack.name}@v${pack.version}`)} (local: ${scrub(pack.path)})`);
     for (const v of vs) {
+      const color = v.enforcementLevel === "mandatory" ? 31 : 33;
       const severity = v.severity ? ` [severity: ${v.severity}]` : "";
-      out.push(
-        `        - ${paint(v.enforcementLevel === "mandatory" ? 31 : 33, `[${v.enforcementLevel}]${severity}  ${v.policyName}`)}`,
-      );
+      out.push(`        - ${paint(color, `[${v.enforcementLevel}]${severity}  ${v.policyName}`)}`);
       out.push(`          ${paint(2, scrub(v.resourceUrn))}`);
       for (const line of lines(v.message, scrub)) out.push(`          ${line}`);
     }
@@ -130,33 +121,29 @@ export function renderText(result: CheckResult, ctx: ReportContext): string {
   return out.join("\n") + "\n";
 }
 
-export function renderJson(result: CheckResult): string {
+/** A policy's fields the JSON report shows, in this order. */
+const JSON_KEYS = ["name", "description", "enforcementLevel", "severity", "url", "remediationSteps"] as const;
+
+function renderJson(result: CheckResult): string {
   const scrub = scrubber(result);
-  const redactDeep = (v: unknown): unknown =>
-    JSON.parse(
-      JSON.stringify(v ?? null, (_k, x) =>
-        typeof x === "string" ? scrub(x) : x && x[pulumi.runtime.specialSigKey] ? REDACTED : x,
-      ),
-    );
+  const text = (message: string) => lines(message, scrub).join("\n");
+  const redact = (_k: string, x: unknown) =>
+    typeof x === "string" ? scrub(x) : (x as Record<string, unknown> | null)?.[specialSigKey] ? REDACTED : x;
+  const redactDeep = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? null, redact));
   const report = {
     mode: result.mode,
     project: result.project,
     stack: result.stack,
-    resources: declared(result).map((r) => ({
-      urn: r.urn,
-      type: r.type,
-      name: r.name,
-      inputs: redactDeep(r.inputs),
+    resources: declared(result).map(({ urn, type, name, inputs }) => ({
+      urn,
+      type,
+      name,
+      inputs: redactDeep(inputs),
     })),
     ...(result.mode === "file"
       ? {}
       : {
-          steps: declared(result).map((r: PlannedResource) => ({
-            urn: r.urn,
-            type: r.type,
-            name: r.name,
-            op: r.op ?? "create",
-          })),
+          steps: declared(result).map(({ urn, type, name, op }) => ({ urn, type, name, op: op ?? "create" })),
           outputs: Object.fromEntries(
             Object.entries(result.outputs).map(([k, o]) => [
               k,
@@ -167,24 +154,10 @@ export function renderJson(result: CheckResult): string {
     policyPacks: result.packs.map((p) => ({
       name: p.name,
       version: p.version,
-      policies: p.policies.map(
-        ({ name, description, enforcementLevel, severity, url, remediationSteps }) => ({
-          name,
-          description,
-          enforcementLevel,
-          severity,
-          url,
-          remediationSteps,
-        }),
-      ),
+      policies: p.policies.map((policy) => Object.fromEntries(JSON_KEYS.map((k) => [k, policy[k]]))),
     })),
-    violations: sortViolations(result.violations).map((v) => ({
-      ...v,
-      message: lines(v.message, scrub).join("\n"),
-    })),
-    diagnostics: result.logs
-      .filter((l) => l.severity !== "info")
-      .map((l) => ({ severity: l.severity, urn: l.urn, message: lines(l.message, scrub).join("\n") })),
+    violations: sortViolations(result.violations).map((v) => ({ ...v, message: text(v.message) })),
+    diagnostics: result.logs.map((l) => ({ severity: l.severity, urn: l.urn, message: text(l.message) })),
     uncheckedConfigKeys: result.uncheckedKeys,
     summary: result.summary,
   };
@@ -199,9 +172,10 @@ const SARIF_LEVEL: Record<string, SarifResult.level> = {
   disabled: "none",
 };
 
-export function renderSarif(result: CheckResult, ctx: ReportContext): string {
+function renderSarif(result: CheckResult, ctx: ReportContext): string {
   const scrub = scrubber(result);
   const absolute = (url: string) => new URL(url, ctx.docsUrl).href;
+  const physicalLocation = { artifactLocation: { uri: ctx.artifact }, region: { startLine: 1 } };
   const runs = result.packs.map((pack) => {
     const rules: ReportingDescriptor[] = pack.policies.map((p) => ({
       id: p.name,
@@ -220,29 +194,20 @@ export function renderSarif(result: CheckResult, ctx: ReportContext): string {
       ...(p.url ? { helpUri: absolute(p.url) } : {}),
       ...(p.remediationSteps ? { help: { text: p.remediationSteps } } : {}),
     }));
-    const results: SarifResult[] = sortViolations(result.violations).map((v) => ({
-      ruleId: v.policyName,
-      ruleIndex: Math.max(
-        0,
-        rules.findIndex((r) => r.id === v.policyName),
-      ),
-      level: SARIF_LEVEL[v.enforcementLevel] ?? "warning",
-      message: { text: lines(v.message, scrub).join("\n") },
-      locations: [
-        {
-          physicalLocation: { artifactLocation: { uri: ctx.artifact }, region: { startLine: 1 } },
-          logicalLocations: [
-            {
-              name: scrub(v.resourceUrn.split("::").pop() ?? v.resourceUrn),
-              fullyQualifiedName: scrub(v.resourceUrn),
-              kind: "resource",
-            },
-          ],
-        },
-      ],
-      partialFingerprints: { "policyResource/v1": scrub(`${v.policyName}|${v.resourceUrn}`) },
-      properties: { enforcementLevel: v.enforcementLevel, ...(v.severity ? { severity: v.severity } : {}) },
-    }));
+    const results: SarifResult[] = sortViolations(result.violations).map((v) => {
+      const ruleIndex = rules.findIndex((r) => r.id === v.policyName);
+      const name = scrub(v.resourceUrn.split("::").pop() ?? v.resourceUrn);
+      const resource = { name, fullyQualifiedName: scrub(v.resourceUrn), kind: "resource" };
+      return {
+        ruleId: v.policyName,
+        ruleIndex: Math.max(0, ruleIndex),
+        level: SARIF_LEVEL[v.enforcementLevel] ?? "warning",
+        message: { text: lines(v.message, scrub).join("\n") },
+        locations: [{ physicalLocation, logicalLocations: [resource] }],
+        partialFingerprints: { "policyResource/v1": scrub(`${v.policyName}|${v.resourceUrn}`) },
+        properties: { enforcementLevel: v.enforcementLevel, ...(v.severity ? { severity: v.severity } : {}) },
+      };
+    });
     const docs = pack.policies.find((p) => p.url)?.url;
     return {
       tool: {
@@ -262,62 +227,46 @@ export function renderSarif(result: CheckResult, ctx: ReportContext): string {
 }
 
 /** One suite per pack, one case per policy: mandatory violations fail it, disabled skips it. */
-export function renderJunit(result: CheckResult, ctx: ReportContext): string {
+function renderJunit(result: CheckResult, ctx: ReportContext): string {
   const scrub = scrubber(result);
   // XML 1.0 allows no control characters but tab and newline; each line is stripped.
-  const text = (s: string) =>
-    s
-      .split("\n")
-      .map((l) => stripControl(scrub(l)))
-      .join("\n");
+  const xmlLine = (line: string) => stripControl(scrub(line));
+  const text = (s: string) => s.split("\n").map(xmlLine).join("\n");
   const time = (result.timings.totalMs / 1000).toFixed(3);
-  let tests = 0;
-  let failures = 0;
-  let skipped = 0;
+  const tally = (cases: { failure: unknown[]; skipped?: unknown }[]) => ({
+    "@_tests": cases.length,
+    "@_failures": cases.filter((c) => c.failure.length > 0).length,
+    "@_errors": 0,
+    "@_skipped": cases.filter((c) => c.skipped).length,
+    "@_time": time,
+  });
+  const about = { project: result.project, stack: result.stack, source: ctx.artifact };
+  const property = Object.entries(about).map(([n, v]) => ({ "@_name": n, "@_value": text(v) }));
   const suites = result.packs.map((pack) => {
     const cases = pack.policies.map((p) => {
       const vs = sortViolations(result.violations.filter((v) => v.policyName === p.name));
       const mandatory = vs.filter((v) => v.enforcementLevel === "mandatory");
       const advisory = vs.filter((v) => v.enforcementLevel === "advisory");
-      tests++;
-      if (mandatory.length > 0) failures++;
-      if (p.enforcementLevel === "disabled") skipped++;
+      // The builder writes no element for an undefined value or an empty list.
       return {
         "@_classname": `${pack.name}.${p.name}`,
         "@_name": p.name,
-        ...(p.enforcementLevel === "disabled" ? { skipped: { "@_message": "policy disabled" } } : {}),
-        ...(mandatory.length > 0
-          ? {
-              failure: mandatory.map((v) => ({
-                "@_type": "mandatory",
-                "@_message": text(`${p.name}: ${v.resourceUrn}`),
-                "#text": text(`${v.resourceUrn}\n${v.message}`),
-              })),
-            }
-          : {}),
-        ...(advisory.length > 0
-          ? {
-              "system-out": text(
-                advisory.map((v) => `[advisory] ${v.resourceUrn}\n${v.message}`).join("\n\n"),
-              ),
-            }
-          : {}),
+        skipped: p.enforcementLevel === "disabled" ? { "@_message": "policy disabled" } : undefined,
+        failure: mandatory.map((v) => ({
+          "@_type": "mandatory",
+          "@_message": text(`${p.name}: ${v.resourceUrn}`),
+          "#text": text(`${v.resourceUrn}\n${v.message}`),
+        })),
+        "system-out":
+          advisory.length > 0
+            ? text(advisory.map((v) => `[advisory] ${v.resourceUrn}\n${v.message}`).join("\n\n"))
+            : undefined,
       };
     });
     return {
       "@_name": `${pack.name}@${pack.version}`,
-      "@_tests": cases.length,
-      "@_failures": cases.filter((c) => "failure" in c).length,
-      "@_errors": 0,
-      "@_skipped": cases.filter((c) => "skipped" in c).length,
-      "@_time": time,
-      properties: {
-        property: [
-          ["project", result.project],
-          ["stack", result.stack],
-          ["source", ctx.artifact],
-        ].map(([n, v]) => ({ "@_name": n, "@_value": text(v) })),
-      },
+      ...tally(cases),
+      properties: { property },
       testcase: cases,
     };
   });
@@ -325,11 +274,7 @@ export function renderJunit(result: CheckResult, ctx: ReportContext): string {
     "?xml": { "@_version": "1.0", "@_encoding": "UTF-8" },
     testsuites: {
       "@_name": text(`policy check ${result.project}/${result.stack}`),
-      "@_tests": tests,
-      "@_failures": failures,
-      "@_errors": 0,
-      "@_skipped": skipped,
-      "@_time": time,
+      ...tally(suites.flatMap((s) => s.testcase)),
       testsuite: suites,
     },
   };
@@ -337,11 +282,5 @@ export function renderJunit(result: CheckResult, ctx: ReportContext): string {
 }
 
 export function render(format: Format, result: CheckResult, ctx: ReportContext): string {
-  return format === "json"
-    ? renderJson(result)
-    : format === "sarif"
-      ? renderSarif(result, ctx)
-      : format === "junit"
-        ? renderJunit(result, ctx)
-        : renderText(result, ctx);
+  return { text: renderText, json: renderJson, sarif: renderSarif, junit: renderJunit }[format](result, ctx);
 }

@@ -1,15 +1,9 @@
-/**
- * The one program runner: runs a Pulumi program in this process under Pulumi mocks answered by
- * the fake AWS (./fake-aws.ts) and returns every resource as the engine would hand it to a policy
- * pack: URN, checked inputs (secrets in wire form), outputs, options; against a deployed stack,
- * each resource's step too. Public SDK API: `setMocks`, `setAllConfig`, `runInPulumiStack` (as the
- * language host), `registerStackTransformation` (mocks do not see options), `disconnect`.
- * `npm run check` runs it in a type-checked child (./program-host.ts), the unit tests in-process.
- */
+/** Runs a program under mocks and the fake AWS: its resources as the engine would hand them to a pack. */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as fakeAws from "./fake-aws";
+import type { Props } from "./fake-aws";
 
 export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
 
@@ -22,53 +16,47 @@ export interface PlannedResource {
   name: string;
   custom: boolean;
   parent: string;
-  /** URN of the resource's provider, "" if none. */
+  /** The provider's URN, or "". */
   provider: string;
-  inputs: Record<string, unknown>;
-  outputs: Record<string, unknown>;
+  inputs: Props;
+  outputs: Props;
   options: ResourceOptions;
   dependencies: string[];
-  /** Only when planned against a deployed stack. */
+  /** Only against a deployed stack. */
   op?: StepOp;
 }
+
+type Step = { id?: string; inputs: Props; state: Props; op?: StepOp };
 
 /** What `--state` plans for a resource, with preview's names. */
 export type StepOp = "create" | "same" | "update" | "replace" | "delete";
 
-/** A resource of the deployed stack (from `pulumi stack export`). */
-export interface PriorResource {
-  id?: string;
-  inputs: Record<string, unknown>;
-  outputs: Record<string, unknown>;
-  /** JSON text of the replacementTrigger the engine stored, if any. */
+/** A resource of the deployed stack, with the replacementTrigger the engine stored as JSON text. */
+export type PriorResource = Pick<PlannedResource, "id" | "inputs" | "outputs"> & {
   replacementTrigger?: string;
-}
+};
 
 export interface ResourceOptions {
   protect?: boolean;
   ignoreChanges?: string[];
   deleteBeforeReplace?: boolean;
-  /** The resolved `replacementTrigger` (JSON text), if the resource has one. */
+  /** The resolved replacementTrigger as JSON text. */
   replacementTrigger?: string;
 }
 
-export interface StackOutput {
-  secret: boolean;
-  /** Absent when secret: a report never needs the value. */
-  value?: unknown;
-}
+/** `value` is absent when secret: a report never needs it. */
+export type StackOutput = { secret: boolean; value?: unknown };
 
 export interface ProgramRun {
   resources: PlannedResource[];
   outputs: Record<string, StackOutput>;
   /** What the program logged with pulumi.log.warn / error. */
   warnings: string[];
-  /** The provider functions it called, in order. */
   invokes: string[];
 }
 
 export interface RunOptions {
-  /** Folder of the program's entry (Pulumi.yaml `main`); its default export is run. */
+  /** Pulumi.yaml `main`: its default export runs. */
   programDir: string;
   project: string;
   stack: string;
@@ -80,10 +68,10 @@ export interface RunOptions {
   /** The deployed stack by URN: plan an update of it instead of a first deployment. */
   prior?: Map<string, PriorResource>;
   /** Answers to provider functions that replace the fake AWS's (a test's root caller, say). */
-  calls?: Record<string, Record<string, unknown>>;
+  calls?: Record<string, Props>;
 }
 
-/** The program stopped; what it had registered and called by then (the tests assert nothing was). */
+/** The program stopped; what it had registered and called by then. */
 export class ProgramError extends Error {
   constructor(
     readonly cause: unknown,
@@ -108,29 +96,25 @@ const resource = (
   ...r,
 });
 
-const secretWire = (value: unknown) => ({
-  [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
-  value,
-});
+const { specialSigKey, specialSecretSig, unknownValue } = pulumi.runtime;
+export const secretWire = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value });
 
 /** A resource's URN as the engine builds it for a child of the root stack (no parent type). */
 export const resourceUrn = (stack: string, project: string, type: string, name: string) =>
   `urn:pulumi:${stack}::${project}::${type}::${name}`;
 
-/**
- * An output's value, once the program has run: every value that will resolve has resolved, so
- * one that has not by the next turn of the event loop is unknown.
- */
-async function settled(o: pulumi.Output<unknown>): Promise<{ known: boolean; value?: unknown }> {
-  return Promise.race([
-    new Promise<{ known: boolean; value?: unknown }>((resolve) =>
-      o.apply((value) => resolve({ known: true, value })),
-    ),
-    new Promise<{ known: boolean }>((resolve) => setImmediate(() => resolve({ known: false }))),
-  ]);
+/** An output's value once the program has run: one not resolved by the next turn is unknown. */
+function settled(o: pulumi.Output<unknown>): Promise<{ known: boolean; value?: unknown }> {
+  return new Promise((resolve) => {
+    o.apply((value) => resolve({ known: true, value }));
+    setImmediate(() => resolve({ known: false }));
+  });
 }
 
-/** The default provider the engine registers for a package, with its config as inputs. */
+const triggerOf = (o: pulumi.CustomResourceOptions) =>
+  o.replacementTrigger === undefined ? undefined : settled(pulumi.output(o.replacementTrigger));
+
+/** The default provider the engine registers for a package, its config as inputs. */
 function defaultProvider(pkg: string, opts: RunOptions): PlannedResource {
   let version = "";
   try {
@@ -140,33 +124,50 @@ function defaultProvider(pkg: string, opts: RunOptions): PlannedResource {
     // A package the program does not depend on: no version in the name.
   }
   const name = version ? `default_${version.replace(/[.-]/g, "_")}` : "default";
-  const inputs: Record<string, unknown> = { version };
+  const inputs: Props = { version };
   for (const [k, v] of Object.entries(opts.config)) {
     if (!k.startsWith(`${pkg}:`)) continue;
     const key = k.slice(pkg.length + 1);
     inputs[key] = opts.secretKeys?.includes(k) ? secretWire(v) : v;
   }
   const type = `pulumi:providers:${pkg}`;
-  return resource({
-    urn: resourceUrn(opts.stack, opts.project, type, name),
-    type,
-    name,
-    inputs,
-    outputs: inputs,
-  });
+  const urn = resourceUrn(opts.stack, opts.project, type, name);
+  return resource({ urn, type, name, inputs, outputs: inputs });
 }
 
 /** Runs the program once. Throws ProgramError with the program's own message if it fails. */
 export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
   const region = opts.config["aws:region"];
-  const created = new Map<
-    string,
-    { id?: string; inputs: Record<string, unknown>; state: Record<string, unknown>; op?: StepOp }
-  >();
-  const declared = new Map<string, { props: Record<string, unknown>; opts: pulumi.CustomResourceOptions }>();
+  const created = new Map<string, Step>();
+  const declared = new Map<string, pulumi.ResourceTransformationArgs>();
   const warnings: string[] = [];
   const invokes: string[] = [];
   const key = (type: string, name: string) => `${type}::${name}`;
+
+  /** A custom resource's step: created, or against a deployed stack what the engine would plan. */
+  async function plan(type: string, name: string, news: Props): Promise<Step> {
+    const old = opts.prior?.get(resourceUrn(opts.stack, opts.project, type, name));
+    const inputs = fakeAws.check(type, name, news, old?.inputs);
+    const create = async (op?: StepOp) => ({
+      ...(await fakeAws.create(type, name, inputs, region)),
+      inputs,
+      op,
+    });
+    if (!old) return create(opts.prior ? "create" : undefined);
+    // As step_generator.go: ignored inputs keep their old values, then the provider's diff and
+    // the replacement trigger decide the step.
+    const options = declared.get(key(type, name))?.opts ?? {};
+    for (const p of options.ignoreChanges ?? []) if (p in old.inputs) inputs[p] = old.inputs[p];
+    const { changed, replaces } = fakeAws.diff(type, old.inputs, inputs);
+    const trigger = await triggerOf(options);
+    const triggered =
+      trigger !== undefined &&
+      old.replacementTrigger !== undefined &&
+      JSON.stringify(trigger.value) !== old.replacementTrigger;
+    if (replaces.length > 0 || triggered) return create("replace");
+    const state = fakeAws.update(type, old.outputs, inputs);
+    return { id: old.id, inputs, state, op: changed.length > 0 ? "update" : "same" };
+  }
 
   // A fresh SDK store for every run (sdk/nodejs/runtime/state.ts makes one when it is unset):
   // config, mocks and the stack resource of an earlier run in this process must not leak in.
@@ -176,35 +177,9 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     {
       newResource: async (args) => {
         if (!args.custom) return { id: undefined, state: {} };
-        const k = key(args.type, args.name);
-        const old = opts.prior?.get(resourceUrn(opts.stack, opts.project, args.type, args.name));
-        const inputs = fakeAws.check(args.type, args.name, args.inputs, old?.inputs);
-        if (!old) {
-          const { id, state } = await fakeAws.create(args.type, args.name, inputs, region);
-          created.set(k, { id, inputs, state, op: opts.prior ? "create" : undefined });
-          return { id, state };
-        }
-        // As the engine plans an update (step_generator.go): ignored inputs keep their old
-        // values, then the provider's diff and the replacement trigger decide the step.
-        const options = declared.get(k)?.opts ?? {};
-        for (const p of options.ignoreChanges ?? []) if (p in old.inputs) inputs[p] = old.inputs[p];
-        const { changed, replaces } = fakeAws.diff(args.type, old.inputs, inputs);
-        const trigger =
-          options.replacementTrigger === undefined
-            ? undefined
-            : await settled(pulumi.output(options.replacementTrigger));
-        const triggered =
-          trigger !== undefined &&
-          old.replacementTrigger !== undefined &&
-          JSON.stringify(trigger.value) !== old.replacementTrigger;
-        if (replaces.length > 0 || triggered) {
-          const { id, state } = await fakeAws.create(args.type, args.name, inputs, region);
-          created.set(k, { id, inputs, state, op: "replace" });
-          return { id, state };
-        }
-        const state = fakeAws.update(args.type, old.outputs, inputs);
-        created.set(k, { id: old.id, inputs, state, op: changed.length > 0 ? "update" : "same" });
-        return { id: old.id, state };
+        const step = await plan(args.type, args.name, args.inputs);
+        created.set(key(args.type, args.name), step);
+        return { id: step.id, state: step.state };
       },
       call: (args) => {
         invokes.push(args.token);
@@ -219,16 +194,13 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
   const saved = { warn: console.warn, error: console.error };
   console.warn = console.error = (...args: unknown[]) => void warnings.push(args.map(String).join(" "));
 
-  let result: Record<string, unknown> | undefined;
+  let result: Props | undefined;
   try {
     // As the language host runs a program (sdk/nodejs/cmd/run): inside the root stack resource,
     // an exported function called, its result the stack outputs.
     await pulumi.runtime.runInPulumiStack(async () => {
       pulumi.runtime.registerStackTransformation((args) => {
-        declared.set(key(args.type, args.name), {
-          props: args.props,
-          opts: args.opts as pulumi.CustomResourceOptions,
-        });
+        declared.set(key(args.type, args.name), args);
         return undefined;
       });
       // A program that declares its resources at the top level runs when loaded: load it afresh.
@@ -249,58 +221,39 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
   }
 
   const outputs: Record<string, StackOutput> = {};
-  const wireOutputs: Record<string, unknown> = {};
+  const wireOutputs: Props = {};
   for (const [name, value] of Object.entries(result ?? {})) {
     const o = pulumi.output(value);
     const { known, value: v } = await settled(o);
-    const plain = known ? v : pulumi.runtime.unknownValue;
+    const plain = known ? v : unknownValue;
     const secret = await pulumi.isSecret(o);
     outputs[name] = secret ? { secret } : { secret, value: plain };
     wireOutputs[name] = secret ? secretWire(plain) : plain;
   }
   const resources: PlannedResource[] = [];
-  const packages = new Set<string>();
-  for (const [k, d] of declared) {
-    const [type, name] = [k.slice(0, k.lastIndexOf("::")), k.slice(k.lastIndexOf("::") + 2)];
-    if (!created.has(k)) continue; // component resources
-    const urn = resourceUrn(opts.stack, opts.project, type, name);
-    const inputs: Record<string, unknown> = { ...created.get(k)?.inputs };
-    for (const [prop, v] of Object.entries(d.props)) {
+  for (const { type, name, props, opts: d } of declared.values()) {
+    const step = created.get(key(type, name));
+    if (!step) continue; // component resources
+    const inputs = { ...step.inputs };
+    for (const [prop, v] of Object.entries(props)) {
       if (inputs[prop] !== undefined && (await pulumi.isSecret(pulumi.output(v))))
         inputs[prop] = secretWire(inputs[prop]);
     }
-    const state = { ...created.get(k)?.state };
+    const outputs = { ...step.state };
     for (const prop of fakeAws.SECRET_OUTPUTS[type] ?? [])
-      if (state[prop] !== undefined) state[prop] = secretWire(state[prop]);
-    const trigger =
-      d.opts.replacementTrigger === undefined
-        ? undefined
-        : await settled(pulumi.output(d.opts.replacementTrigger));
-    const pkg = type.split(":")[0];
-    packages.add(pkg);
-    resources.push(
-      resource({
-        urn,
-        id: created.get(k)?.id,
-        type,
-        name,
-        inputs,
-        outputs: state,
-        options: {
-          protect: d.opts.protect === true,
-          ignoreChanges: d.opts.ignoreChanges ?? [],
-          deleteBeforeReplace: d.opts.deleteBeforeReplace,
-          replacementTrigger:
-            trigger === undefined
-              ? undefined
-              : trigger.known
-                ? JSON.stringify(trigger.value)
-                : pulumi.runtime.unknownValue,
-        },
-        op: created.get(k)?.op,
-      }),
-    );
+      if (outputs[prop] !== undefined) outputs[prop] = secretWire(outputs[prop]);
+    const trigger = await triggerOf(d);
+    const replacementTrigger = trigger && (trigger.known ? JSON.stringify(trigger.value) : unknownValue);
+    const urn = resourceUrn(opts.stack, opts.project, type, name);
+    const options: ResourceOptions = {
+      protect: d.protect === true,
+      ignoreChanges: d.ignoreChanges ?? [],
+      deleteBeforeReplace: (d as pulumi.CustomResourceOptions).deleteBeforeReplace,
+      replacementTrigger,
+    };
+    resources.push(resource({ urn, id: step.id, type, name, inputs, outputs, options, op: step.op }));
   }
+  const packages = new Set(resources.map((r) => r.type.split(":")[0]));
   const providers = [...packages].sort().map((pkg) => defaultProvider(pkg, opts));
   for (const r of resources)
     r.provider = providers.find((p) => p.type === `pulumi:providers:${r.type.split(":")[0]}`)!.urn;
@@ -320,17 +273,8 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     for (const [urn, old] of opts.prior) {
       if (planned.some((r) => r.urn === urn)) continue;
       const [type, name] = urn.split("::").slice(2);
-      planned.push(
-        resource({
-          urn,
-          id: old.id,
-          type: type.split("$").pop()!,
-          name,
-          parent: root.urn,
-          ...old,
-          op: "delete",
-        }),
-      );
+      const deleted = { urn, id: old.id, type: type.split("$").pop()!, name, parent: root.urn, ...old };
+      planned.push(resource({ ...deleted, op: "delete" }));
     }
   }
   return { resources: planned, outputs, warnings, invokes };
