@@ -39,7 +39,8 @@ export const showPassword = cli(
     const password = await readSecretOutput(io, flags, outputs, {
       plain: "consolePassword",
       encrypted: "encryptedPassword",
-      missing: `stack output has neither \`consolePassword\` nor \`encryptedPassword\`; ${PROGRAM_HINT}`,
+      missing:
+        "stack output has neither `consolePassword` nor `encryptedPassword`; the program exports one of them: run `pulumi up` first",
     });
     // Stripping would hand over a password that does not work; an AWS console password is printable.
     if (stripControl(password) !== password) {

@@ -148,7 +148,7 @@ describe("handoff/showPassword (npm run show-password)", () => {
     await expectBadInput(
       fakeIo({ stdin: JSON.stringify(outputs), stdoutIsTTY: true }),
       [],
-      /neither `consolePassword` nor `encryptedPassword`/,
+      /: stack output has neither `consolePassword` nor `encryptedPassword`; the program exports one of them: run `pulumi up` first\n$/,
     );
   });
 
