@@ -83,11 +83,11 @@ const UNKNOWN = pulumi.runtime.unknownValue;
 
 const SHOWN_VALUE_MAX = 40;
 
+// A secret key's value is never shown, whatever its length (text redaction skips short secrets).
 function shown(key: ConfigKey, raw: string): string {
-  const quoted = quote(raw, { secrets: isSecretKey(key) ? [raw] : [], max: SHOWN_VALUE_MAX });
-  return raw.length > SHOWN_VALUE_MAX && quoted !== REDACTED
-    ? `${quoted} (${raw.length} characters)`
-    : quoted;
+  if (isSecretKey(key)) return REDACTED;
+  const quoted = quote(raw, { max: SHOWN_VALUE_MAX });
+  return raw.length > SHOWN_VALUE_MAX ? `${quoted} (${raw.length} characters)` : quoted;
 }
 
 /** `source` is the stack's config, or a plain map in tests. */

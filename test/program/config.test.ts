@@ -144,6 +144,15 @@ describe("program config: each bad value stops the program before anything is re
       ["management-bootstrap:passwordLength: [secret] is not an integer; expected an integer from 20 to 128"],
       ["passwordLength"],
     );
+    // Short ones too: text search skips secrets under 4 characters, a secret key's value never is.
+    await expectRejected(
+      stackConfig({ passwordLength: "5", createAccessKey: "no" }),
+      [
+        "management-bootstrap:passwordLength: [secret] is out of range; expected an integer from 20 to 128",
+        "management-bootstrap:createAccessKey: [secret] is not a boolean; expected true or false",
+      ],
+      ["passwordLength", "createAccessKey"],
+    );
   });
 
   it("reports every bad value at once, one line each, in key order", async () => {
