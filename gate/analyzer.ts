@@ -70,7 +70,10 @@ export function errorLine(stderr: string): string {
 }
 
 /** `: <the line>` to end a message with, if stderr has one. */
-const tail = (stderr: string) => (errorLine(stderr) ? `: ${errorLine(stderr)}` : "");
+const tail = (stderr: string) => {
+  const line = errorLine(stderr);
+  return line && `: ${line}`;
+};
 
 /** The engine's side of the protocol: a pack only logs through it. */
 function startEngine(logs: LogEntry[]): Promise<{ server: grpc.Server; address: string }> {

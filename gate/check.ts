@@ -7,7 +7,6 @@ import { PolicyPack, errorLine, type AnalyzerInfo, type Diagnostic, type LogEntr
 import { reconcilePolicyConfig } from "./policy-config";
 import {
   ROOT_STACK_TYPE,
-  resourceUrn,
   runProgram,
   secretWire,
   type PlannedResource,
@@ -177,7 +176,6 @@ async function judge(
   pack: PolicyPack,
   opts: PackOptions,
   resources: PlannedResource[],
-  rootUrn: string,
 ): Promise<Pick<CheckResult, "packs" | "violations" | "logs" | "summary">> {
   const info = await pack.getAnalyzerInfo();
   const { text, file = "policy config" } = opts.policyConfig ?? {};
@@ -197,6 +195,7 @@ async function judge(
   const after = resources.filter((r) => r.op !== "delete");
   for (const r of after) for (const d of await pack.analyze(r, providerOf(r))) add(d, r.urn);
   // Stack diagnostics on no resource of the stack go to the root stack.
+  const rootUrn = resources.find((r) => r.type === ROOT_STACK_TYPE)?.urn ?? "";
   for (const d of await pack.analyzeStack(after, providerOf)) add(d, byUrn.has(d.urn) ? d.urn : rootUrn);
   const count = (level: string) => violations.filter((v) => v.enforcementLevel === level).length;
   // The configured levels; the pack's declared ones stay as they are (a reused pack starts from them).
@@ -249,8 +248,7 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
     if (packR.status === "rejected") throw packR.reason;
     const run = runR.value;
     const analysisStarted = Date.now();
-    const rootUrn = resourceUrn(opts.stack, project, ROOT_STACK_TYPE, `${project}-${opts.stack}`);
-    const verdict = await judge(pack!, opts, run.resources, rootUrn);
+    const verdict = await judge(pack!, opts, run.resources);
     const warnings = run.warnings.map((message) => ({ severity: "warning" as const, message, urn: "" }));
     const now = Date.now();
     return {
@@ -282,8 +280,8 @@ export async function checkExport(
   const pack = parts.pack ?? (await PolicyPack.start(opts.packDir, opts.timeoutMs));
   try {
     const packStartMs = Date.now() - started;
-    const verdict = await judge(pack, opts, resources, root?.urn ?? "");
-    const analysisMs = Date.now() - started - packStartMs;
+    const verdict = await judge(pack, opts, resources);
+    const now = Date.now();
     return {
       mode: "file",
       project,
@@ -292,7 +290,7 @@ export async function checkExport(
       outputs: {},
       ...verdict,
       uncheckedKeys: [],
-      timings: { packStartMs, programMs: 0, analysisMs, totalMs: Date.now() - started },
+      timings: { packStartMs, programMs: 0, analysisMs: now - started - packStartMs, totalMs: now - started },
     };
   } finally {
     if (!parts.pack) await pack.close();

@@ -21,7 +21,7 @@ function partitionOf(region: string | undefined) {
 }
 
 /** Types whose `name` the provider autonames (terraform-bridge AutoName). */
-const AUTONAMED: string[] = [T.user, "aws:iam/group:Group", "aws:iam/role:Role", "aws:iam/policy:Policy"];
+const AUTONAMED: string[] = [T.user, "aws:iam/group:Group", T.role, T.policy];
 
 /** Schema defaults the provider's Check fills in. */
 const DEFAULTS: Record<string, Props> = {

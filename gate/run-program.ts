@@ -273,8 +273,8 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     for (const [urn, old] of opts.prior) {
       if (planned.some((r) => r.urn === urn)) continue;
       const [type, name] = urn.split("::").slice(2);
-      const deleted = { urn, id: old.id, type: type.split("$").pop()!, name, parent: root.urn, ...old };
-      planned.push(resource({ ...deleted, op: "delete" }));
+      const deleted = { urn, id: old.id, type: type.split("$").pop()!, name, parent: root.urn };
+      planned.push(resource({ ...deleted, inputs: old.inputs, outputs: old.outputs, op: "delete" }));
     }
   }
   return { resources: planned, outputs, warnings, invokes };
