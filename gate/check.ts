@@ -2,7 +2,7 @@
 import { fork } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REDACTED, isSecretValue, safeLine } from "../lib/text";
+import { REDACTED, isSecretValue, parseJson, safeLine } from "../lib/text";
 import { PolicyPack, errorLine, type AnalyzerInfo, type Diagnostic, type LogEntry } from "./analyzer";
 import { reconcilePolicyConfig } from "./policy-config";
 import {
@@ -106,13 +106,8 @@ function programError(message: string): string {
 function toWire(v: unknown): unknown {
   if (isSecretValue(v)) {
     let value: unknown = REDACTED;
-    if (typeof v.plaintext === "string") {
-      try {
-        value = JSON.parse(v.plaintext);
-      } catch {
-        value = v.plaintext;
-      }
-    } else if ("value" in v) value = v.value;
+    if (typeof v.plaintext === "string") value = parseJson(v.plaintext, v.plaintext);
+    else if ("value" in v) value = v.value;
     return secretWire(toWire(value));
   }
   if (Array.isArray(v)) return v.map(toWire);

@@ -54,6 +54,15 @@ export function safeLine(text: string, secrets: Iterable<string> = []): string {
   return stripControl(redact(text, secrets));
 }
 
+/** `JSON.parse`, or `fallback` when the text is not JSON. */
+export function parseJson(text: string, fallback?: unknown): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return fallback;
+  }
+}
+
 function replaceSecrets(_key: string, v: unknown): unknown {
   return isSecretValue(v) ? REDACTED : v;
 }
@@ -82,11 +91,7 @@ export function secretStrings(value: unknown, inSecret = false, out: string[] = 
     // `plaintext` is JSON: the text and the strings it decodes to.
     if (isSecretValue(value) && typeof record.plaintext === "string") {
       out.push(record.plaintext);
-      try {
-        secretStrings(JSON.parse(record.plaintext), true, out);
-      } catch {
-        // Not JSON: the text itself is the secret, already collected.
-      }
+      secretStrings(parseJson(record.plaintext), true, out);
     }
     for (const [k, v] of Object.entries(record)) {
       if (k !== pulumi.runtime.specialSigKey) secretStrings(v, secret, out);

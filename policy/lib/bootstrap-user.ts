@@ -1,10 +1,10 @@
 // The bootstrap user is compared case-insensitively, as IAM does, so `MGMT-ORG-ADMIN` dodges no rule.
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import { DEFAULT_BOOTSTRAP_USER_NAME, IAM_USER_NAME_PATTERN, sameIamUserName } from "../../lib/naming";
-import { resourcePolicy, stackPolicy, type PolicyInfo, type ResourceCheck } from "./define";
+import { resourcePolicy, stackPolicy, type PolicyInfo, type ResourceCheck, type StackCheck } from "./define";
 import { CannotCheck, factsOf, str, type Fact, type Subject } from "./iam";
 
-export const userNameKnob: PolicyConfigSchema["properties"][string] = {
+const userNameKnob: PolicyConfigSchema["properties"][string] = {
   type: "string",
   default: DEFAULT_BOOTSTRAP_USER_NAME,
   pattern: IAM_USER_NAME_PATTERN.source,
@@ -24,6 +24,13 @@ export function bootstrapUserPolicy<C = object>(info: PolicyInfo, check: Resourc
   return resourcePolicy<C & UserNameConfig>(withUserName(info), check);
 }
 
+export function bootstrapUserStackPolicy<C = object>(
+  info: PolicyInfo,
+  check: StackCheck<C & UserNameConfig>,
+) {
+  return stackPolicy<C & UserNameConfig>(withUserName(info), check);
+}
+
 /** A stack policy: when there is a bootstrap user, some resource must hold a fact that `has` accepts. */
 export function bootstrapUserMustHave(
   info: PolicyInfo,
@@ -31,7 +38,7 @@ export function bootstrapUserMustHave(
   has: (f: Fact, userName: string) => boolean,
   missing: (userName: string) => string,
 ) {
-  return stackPolicy<UserNameConfig>(withUserName(info), (resources, { userName }, report, each) => {
+  return bootstrapUserStackPolicy(info, (resources, { userName }, report, each) => {
     const users: Subject[] = [];
     each(resources, (s) => {
       if (factsOf(s, "user").some((f) => isBootstrapUserName(str(f.name, "the user's name"), userName)))

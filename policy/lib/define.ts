@@ -16,7 +16,7 @@ type Report = (message: string, target?: Subject, advisory?: boolean) => void;
 // One resource at a time, so that a value unknown in one resource hides nothing about the others.
 type Each = (resources: Subject[], body: (s: Subject) => void) => void;
 export type ResourceCheck<C> = (s: Subject, config: Config<C>, report: Report) => void;
-type StackCheck<C> = (resources: Subject[], config: Config<C>, report: Report, each: Each) => void;
+export type StackCheck<C> = (resources: Subject[], config: Config<C>, report: Report, each: Each) => void;
 
 const ajv = new Ajv({
   useDefaults: true,

@@ -5,18 +5,10 @@ import type * as grpcTypes from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import type * as rpc from "@pulumi/pulumi/proto/analyzer_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { safeLine, secretStrings } from "../../lib/text";
+import { parseJson, safeLine, secretStrings } from "../../lib/text";
 
 /** An input the pack refuses: sent to the engine as INVALID_ARGUMENT with this message. */
 export class PackInputError extends Error {}
-
-export function parseJson(text: string, fallback?: unknown): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return fallback;
-  }
-}
 
 const secrets = new Set<string>();
 export const noteSecrets = (value: unknown) => secretStrings(value).forEach((s) => secrets.add(s));

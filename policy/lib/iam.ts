@@ -4,8 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
-import { quote } from "../../lib/text";
-import { knownSecrets, noteSecrets, parseJson } from "./engine";
+import { parseJson, quote } from "../../lib/text";
+import { knownSecrets, noteSecrets } from "./engine";
 import { IDENTITY_CENTER_CFN_PREFIXES, IDENTITY_CENTER_TYPE_PREFIXES, T } from "./resource-types";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- @internal module, no typings

@@ -1,9 +1,8 @@
 // `leverage credentials configure --type BOOTSTRAP` needs one key: a count over the stack, so detective.
-import { isBootstrapUserName, userNameKnob, type UserNameConfig } from "../lib/bootstrap-user";
-import { stackPolicy } from "../lib/define";
+import { bootstrapUserStackPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
 import { factsOf, q, str, type Subject } from "../lib/iam";
 
-export const bootstrapUserAccessKeys = stackPolicy<UserNameConfig & { maximumAccessKeys: number }>(
+export const bootstrapUserAccessKeys = bootstrapUserStackPolicy<{ maximumAccessKeys: number }>(
   {
     name: "bootstrap-user-access-keys",
     description: "The bootstrap user has at most the configured number of access keys (default 1).",
@@ -12,7 +11,6 @@ export const bootstrapUserAccessKeys = stackPolicy<UserNameConfig & { maximumAcc
     remediationSteps:
       "Keep a single access key of the bootstrap user (the one Leverage's `credentials configure --type BOOTSTRAP` reads) and delete the others from this stack.",
     knobs: {
-      userName: userNameKnob,
       maximumAccessKeys: {
         type: "integer",
         default: 1,

@@ -1,7 +1,7 @@
 // Runbook: "it is only a temporary user", deleted after the SSO layer is up: its tags say so.
 import { BOOTSTRAP_USER_TAGS } from "../../lib/naming";
 import { bootstrapUserPolicy, isBootstrapUserName } from "../lib/bootstrap-user";
-import { parseJson } from "../lib/engine";
+import { parseJson } from "../../lib/text";
 import { factsOf, field, need, q, rec, str } from "../lib/iam";
 
 /** Tags as string pairs, from a map (`aws`) or a list of {key, value} (aws-native, CloudFormation). */

@@ -53,7 +53,11 @@ export const managementAccountName = resourcePolicy<{ projectName?: string; name
         report(
           `Stack config ${key("projectName")} is ${q(stackProject)}, not a Leverage project name: use 3-25 lower-case letters, digits or dashes, starting and ending with a letter or digit.`,
         );
-      if (config.projectName !== undefined && (stackProject ?? config.projectName) !== config.projectName)
+      if (
+        config.projectName !== undefined &&
+        stackProject !== undefined &&
+        stackProject !== config.projectName
+      )
         report(
           `Stack config ${key("projectName")} is ${q(stackProject)} but this policy is configured for project ${q(config.projectName)}: set it to ${q(config.projectName)} or fix the policy config.`,
         );
