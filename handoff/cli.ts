@@ -1,5 +1,5 @@
 /** What the two hand-off CLIs share: the process seam, flags, exit codes, the stack output and its secrets. */
-import { openSync, promises as fs } from "node:fs";
+import { closeSync, openSync, promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { buffer } from "node:stream/consumers";
@@ -144,7 +144,8 @@ export async function readSecretOutput(
   const fingerprint = () => stringOutput(outputs, "pgpKeyFingerprint");
   const keyFile = flags["private-key"] as string | undefined;
   if (keyFile === undefined) {
-    const which = fingerprint() ? ` (key ${fingerprint()})` : "";
+    const fp = fingerprint();
+    const which = fp ? ` (key ${fp})` : "";
     throw new HandoffInputError(
       `output \`${encrypted}\` is PGP-encrypted; decrypting it needs the private key${which}: ` +
         `pass --private-key FILE, with its passphrase in PGP_PASSPHRASE or typed at the prompt`,
@@ -171,10 +172,11 @@ export async function askHidden(question: string, input: Readable, output: Writa
 
 /** On /dev/tty, as gpg and ssh ask: stdin may be the piped stack output, and stdout a file. */
 async function askHiddenOnTerminal(question: string): Promise<string> {
-  let fds: number[];
+  const fds: number[] = [];
   try {
-    fds = [openSync("/dev/tty", "r"), openSync("/dev/tty", "w")];
+    for (const flags of ["r", "w"]) fds.push(openSync("/dev/tty", flags));
   } catch {
+    fds.forEach((fd) => closeSync(fd));
     throw new HandoffInputError(
       "the private key is protected by a passphrase and there is no terminal to ask for it; set PGP_PASSPHRASE",
     );

@@ -67,7 +67,8 @@ export interface BootstrapConfig {
   createAccessKey: boolean;
 }
 
-const stackConfig = (key: ConfigKey): string | undefined => new pulumi.Config(CONFIG_NAMESPACE).get(key);
+const config = new pulumi.Config(CONFIG_NAMESPACE);
+const stackConfig = (key: ConfigKey): string | undefined => config.get(key);
 
 const fullKey = (key: ConfigKey) => `${CONFIG_NAMESPACE}:${key}`;
 
