@@ -22,7 +22,7 @@ export const plain = (props: unknown) =>
   ((props as Record<string, unknown> | undefined)?.[TARGET] ?? props ?? {}) as Record<string, unknown>;
 
 /** Stands for a CloudFormation intrinsic function in a parsed template (see templateValue). */
-export const INTRINSIC = Symbol("CloudFormation intrinsic");
+const INTRINSIC = Symbol("CloudFormation intrinsic");
 
 /** Thrown when a rule needs `what` but it is unknown (preview) or an intrinsic (never resolved). */
 export class CannotCheck extends Error {
