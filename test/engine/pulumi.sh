@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run engine:pulumi -- ARGS`: runs the real Pulumi CLI built from test/engine/go.mod (the
-# version the project pins, from the Go module proxy, checked by go.sum), building it first when
+# version the project pins, from the Go module proxy, checked by go.sum) in the folder npm was
+# started in, through pulumi-cli.ts (stand-in providers, local backend), building the CLI first when
 # the binary is missing or older than the Go sources. Binaries go to node_modules/.cache/engine/bin
 # (ignored; PulumiCommand.get({ root: "node_modules/.cache/engine" }) finds bin/pulumi there), next
 # to the stand-in Node language host that starts local policy packs. The first build compiles
@@ -18,4 +19,4 @@ if [ ! -x "$bin/pulumi" ] || [ ! -x "$bin/pulumi-language-nodejs" ] ||
     go build -trimpath -ldflags "$ldflags" -o "$bin/pulumi" . && touch "$bin/pulumi")
 fi
 [ -z "${ENGINE_PULUMI_BUILD_ONLY:-}" ] || exit 0
-exec "$bin/pulumi" "$@"
+exec node -r ts-node/register/transpile-only "$src/pulumi-cli.ts" "$@"
