@@ -1,34 +1,20 @@
 /**
- * What the engine tests share: the real Pulumi CLI (built by pulumi.sh), the stand-in provider
- * plugins (fake-provider.ts) attached through PULUMI_DEBUG_PROVIDERS, a local file backend with a
- * passphrase, and stacks whose program runs inline (Automation API) from a project folder.
+ * What the engine tests share: a copy of the project folder (and of the program fixtures) in a
+ * temp dir, driven as a user drives it: `npm run engine:pulumi -- ARGS` (the real CLI with the
+ * stand-in providers, pulumi-cli.ts) and `npm run check`, in that folder, with a file backend and
+ * passphrase secrets of the copy's own.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as readline from "node:readline";
-import {
-  LocalWorkspace,
-  PulumiCommand,
-  type EngineEvent,
-  type PolicyEvent,
-  type ProjectSettings,
-  type PulumiFn,
-  type Stack,
-} from "@pulumi/pulumi/automation";
-import * as yaml from "js-yaml";
+import type { EngineEvent, PolicyEvent } from "@pulumi/pulumi/automation";
 import * as openpgp from "openpgp";
-import * as ts from "typescript";
 import type { Account } from "../../gate/fake-aws";
 
 export const ROOT = path.join(__dirname, "..", "..");
-export const PACK = path.join(ROOT, "policy");
-export const ENGINE = path.join(ROOT, "node_modules", ".cache", "engine");
-export const PULUMI = path.join(ENGINE, "bin", "pulumi");
-export const fixture = (name: string) => path.join(ROOT, "test", "fixtures", "programs", name);
-/** Versions the program's SDKs declare (the engine asks the plugin for nothing else). */
-const PROVIDERS = { aws: "7.48.0", random: "4.21.2" };
+export const PULUMI = path.join(ROOT, "node_modules", ".cache", "engine", "bin", "pulumi");
+export const PROJECT = "management-bootstrap";
 
 /** Whether `go` is on PATH: without it the CLI cannot be built and the engine tests skip. */
 export const hasGo = () => spawnSync("go", ["version"], { stdio: "ignore" }).status === 0;
@@ -42,147 +28,156 @@ export function buildCli(): string {
   return execFileSync(PULUMI, ["version"], { encoding: "utf8" }).trim();
 }
 
-/** A failed CLI command's exit status (the Automation API wraps it in a CommandError). */
-export function exitCodeOf(e: unknown): number | undefined {
-  const r = (e as { commandResult?: { code?: number; err?: { exitCode?: number } } }).commandResult;
-  return r?.err?.exitCode ?? r?.code;
-}
-
-/**
- * The language host type-checks a TypeScript program with the project's tsconfig before it runs
- * it (ts-node, PULUMI_NODEJS_TYPESCRIPT); an inline program is loaded by this process's
- * transpile-only loader, so it is type-checked here first, with the same compiler options.
- */
-let checked: ts.Program | undefined;
-function typeCheck(file: string): void {
-  const config = ts.getParsedCommandLineOfConfigFile(
-    path.join(ROOT, "tsconfig.json"),
-    {},
-    {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: () => undefined,
-    },
-  );
-  checked = ts.createProgram([file], { ...config!.options, noEmit: true }, undefined, checked);
-  const errors = ts.getPreEmitDiagnostics(checked).filter((d) => d.category === ts.DiagnosticCategory.Error);
-  if (errors.length > 0) {
-    throw new Error(
-      "Unable to compile TypeScript:\n" +
-        errors
-          .map((d) => {
-            const where = d.file ? `${path.relative(ROOT, d.file.fileName)}: ` : "";
-            return `${where}error TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
-          })
-          .join("\n"),
-    );
-  }
-}
-
-/**
- * The program of a project folder as an inline program: type-checked, loaded afresh (a
- * top-level program declares its resources when loaded), its exported function called.
- */
-export function programOf(dir: string): PulumiFn {
-  return async () => {
-    const entry = require.resolve(dir);
-    typeCheck(entry);
-    for (const k of Object.keys(require.cache))
-      if (k.startsWith(ROOT) && !k.includes(`${path.sep}node_modules${path.sep}`) && !k.startsWith(__dirname))
-        delete require.cache[k];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is only known at run time
-    const loaded = require(entry);
-    const main = loaded?.default ?? loaded;
-    return typeof main === "function" ? await main() : main;
-  };
-}
-
-/** A project folder's Pulumi.yaml, as the workspace's project settings. */
-export const projectOf = (dir: string) =>
-  yaml.load(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as ProjectSettings;
-
-/** Pulumi.<stack>.yaml's values as strings (YAML numbers and booleans as the CLI prints them). */
-export function stackConfigOf(dir: string, stack = "dev"): Record<string, unknown> {
-  const doc = yaml.load(fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8")) as {
-    config?: Record<string, unknown>;
-  };
-  return doc.config ?? {};
-}
-
-/** What one preview or up showed: the policy findings, each resource's steps, the outcome. */
-export interface Run {
-  ok: boolean;
-  exitCode?: number;
+/** What one command printed, how it ended, and (for preview and up) the engine's events. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
   stderr: string;
-  policies: PolicyEvent[];
-  /** Step ops by URN, in the engine's order (a replacement: create-replacement, replace, delete-replaced). */
-  ops: Map<string, string[]>;
-  outputs?: Record<string, { value: unknown; secret: boolean }>;
+  events: EngineEvent[];
 }
 
-export const mandatoryOf = (run: Pick<Run, "policies">) =>
+/** The mandatory policies a preview or up reported, sorted. */
+export const mandatoryOf = (run: CliRun) =>
   [
     ...new Set(
-      run.policies
+      policiesOf(run)
         .filter((p) => (p.enforcementLevel as string) !== "advisory" && p.enforcementLevel !== "warning")
         .map((p) => p.policyName),
     ),
   ].sort();
+export const policiesOf = (run: CliRun): PolicyEvent[] =>
+  run.events.flatMap((e) => (e.policyEvent ? [e.policyEvent] : []));
 
-/** One backend, one pair of provider plugins, one account: started once per test file. */
-export class Engine {
+/** Step ops by URN, in the engine's order (a replacement: create-replacement, replace, delete-replaced). */
+export function opsOf(run: CliRun): Map<string, string[]> {
+  const ops = new Map<string, string[]>();
+  for (const e of run.events) {
+    const pre = e.resourcePreEvent?.metadata;
+    if (pre) ops.set(pre.urn, [...(ops.get(pre.urn) ?? []), pre.op]);
+  }
+  return ops;
+}
+
+/** Files of the project a user has in a clone: what git tracks and what it does not ignore. */
+function projectFiles(): string[] {
+  return execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  })
+    .split("\0")
+    .filter((f) => f && fs.existsSync(path.join(ROOT, f)));
+}
+
+/**
+ * A temp dir with a copy of the project (`project/`, its node_modules a link to this checkout's)
+ * and of the program fixtures (`programs/`), one file backend (`state/`, where the stand-in
+ * account lives too) and a PULUMI_HOME of its own.
+ */
+export class Workspace {
   readonly tmp = fs.mkdtempSync(path.join(os.tmpdir(), "engine-test-"));
-  readonly accountFile = path.join(this.tmp, "account.json");
-  private children: ChildProcess[] = [];
-  private ports: Record<string, number> = {};
+  readonly project = path.join(this.tmp, "project");
+  readonly state = path.join(this.tmp, "state");
+  readonly accountFile = path.join(this.state, "stand-in-account.json");
 
-  static async start(): Promise<Engine> {
-    const engine = new Engine();
-    try {
-      for (const [pkg, version] of Object.entries(PROVIDERS))
-        engine.ports[pkg] = await engine.startProvider(pkg, version);
-    } catch (e) {
-      engine.close();
-      throw e;
+  constructor() {
+    for (const f of projectFiles()) {
+      fs.mkdirSync(path.dirname(path.join(this.project, f)), { recursive: true });
+      // Timestamps kept: pulumi.sh rebuilds the CLI when a Go file is newer than the binary.
+      fs.copyFileSync(path.join(ROOT, f), path.join(this.project, f));
+      const { atime, mtime } = fs.statSync(path.join(ROOT, f));
+      fs.utimesSync(path.join(this.project, f), atime, mtime);
     }
-    fs.mkdirSync(path.join(engine.tmp, "state"));
-    return engine;
-  }
-
-  private startProvider(pkg: string, version: string): Promise<number> {
-    const child = spawn(
-      process.execPath,
-      [
-        "-r",
-        "ts-node/register/transpile-only",
-        path.join(__dirname, "fake-provider.ts"),
-        pkg,
-        version,
-        this.accountFile,
-      ],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
-    );
-    this.children.push(child);
-    return new Promise((resolve, reject) => {
-      child.once("exit", (code) => reject(new Error(`the ${pkg} stand-in exited with ${code}`)));
-      readline.createInterface({ input: child.stdout! }).once("line", (line) => resolve(Number(line)));
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.project, "node_modules"));
+    // Fixture programs resolve their packages and tsconfig upward, as in the checkout.
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.tmp, "node_modules"));
+    fs.copyFileSync(path.join(ROOT, "tsconfig.json"), path.join(this.tmp, "tsconfig.json"));
+    fs.cpSync(path.join(ROOT, "test", "fixtures", "programs"), path.join(this.tmp, "programs"), {
+      recursive: true,
     });
+    fs.mkdirSync(this.state);
   }
 
-  /** The environment of every CLI command: this backend, passphrase secrets, the stand-ins. */
+  /** A fixture program's folder in this workspace. */
+  fixture(name: string): string {
+    return path.join(this.tmp, "programs", name);
+  }
+
+  /** The environment of every command: this backend and home, passphrase secrets. */
   get env(): Record<string, string> {
     return {
       PULUMI_CONFIG_PASSPHRASE: "engine-tests",
-      PULUMI_BACKEND_URL: `file://${path.join(this.tmp, "state")}`,
+      PULUMI_BACKEND_URL: `file://${this.state}`,
       PULUMI_HOME: path.join(this.tmp, "home"),
-      PULUMI_DEBUG_PROVIDERS: `aws:${this.ports.aws},random:${this.ports.random}`,
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     };
   }
 
-  /** A stack of the project in `dir` whose program is `programDir`'s, inline, in its own workspace. */
-  stack(dir: string, name: string, programDir = dir): Promise<Stack> {
-    return openStack(dir, path.join(this.tmp, `work-${name}`), this.env, programDir);
+  /**
+   * `npm --prefix PROJECT run --silent SCRIPT -- ARGS` in `cwd` (default: the project copy), as a
+   * user types it; ended (SIGINT, then SIGKILL of its process group) after `timeoutMs`.
+   */
+  npm(
+    script: string,
+    args: string[],
+    opts: { cwd?: string; input?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<CliRun> {
+    const child = spawn("npm", ["--prefix", this.project, "run", "--silent", script, "--", ...args], {
+      cwd: opts.cwd ?? this.project,
+      env: { ...process.env, ...this.env, ...opts.env },
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    child.stdin.end(opts.input ?? "");
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const group = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      stderr += `\n[test] ended after ${opts.timeoutMs} ms\n`;
+      group("SIGINT");
+      setTimeout(() => group("SIGKILL"), 10_000).unref();
+    }, opts.timeoutMs ?? 300_000);
+    return new Promise((resolve) => {
+      child.once("close", (code) => {
+        clearTimeout(timer);
+        group("SIGKILL"); // nothing of the command outlives it
+        resolve({ code, stdout, stderr, events: [] });
+      });
+    });
+  }
+
+  /** `pulumi ARGS` through `npm run engine:pulumi`; preview and up also record the engine's events. */
+  async pulumi(args: string[], opts: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+    const log = path.join(this.tmp, `events-${Date.now()}-${Math.random().toString(16).slice(2)}.jsonl`);
+    const records = ["preview", "up"].includes(args[0]);
+    // --event-log exists where PULUMI_DEBUG_COMMANDS is set, as the Automation API sets it.
+    const run = await this.npm("engine:pulumi", records ? [...args, "--event-log", log] : args, {
+      ...opts,
+      env: records ? { PULUMI_DEBUG_COMMANDS: "true" } : {},
+    });
+    if (records && fs.existsSync(log)) {
+      run.events = fs
+        .readFileSync(log, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as EngineEvent);
+      fs.rmSync(log);
+    }
+    return run;
+  }
+
+  /** `pulumi ARGS` that must succeed; its stdout. */
+  async ok(args: string[], opts: { cwd?: string; input?: string } = {}): Promise<string> {
+    const run = await this.pulumi(args, opts);
+    if (run.code !== 0)
+      throw new Error(`pulumi ${args.join(" ")} exited with ${run.code}:\n${(run.stdout + run.stderr).slice(-3000)}`);
+    return run.stdout;
   }
 
   account(): Account {
@@ -197,87 +192,8 @@ export class Engine {
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : [];
   }
 
-  /** Runs the CLI in a stack's workspace (for what the Automation API does not wrap). */
-  cli(stack: Stack, args: string[]): string {
-    return execFileSync(PULUMI, args, {
-      cwd: stack.workspace.workDir,
-      env: { ...process.env, ...this.env },
-      encoding: "utf8",
-    });
-  }
-
   close(): void {
-    for (const child of this.children) if (child.exitCode === null) child.kill("SIGKILL");
     fs.rmSync(this.tmp, { recursive: true, force: true });
-  }
-}
-
-/** The `dev` stack of the project in `dir`, its config from Pulumi.dev.yaml, its program inline. */
-export async function openStack(
-  dir: string,
-  workDir: string,
-  env: Record<string, string>,
-  programDir = dir,
-): Promise<Stack> {
-  fs.mkdirSync(workDir, { recursive: true });
-  const project = projectOf(dir);
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: "dev", projectName: project.name, program: programOf(programDir) },
-    {
-      workDir,
-      projectSettings: project,
-      envVars: env,
-      pulumiCommand: await PulumiCommand.get({ root: ENGINE }),
-    },
-  );
-  await setConfig(stack, stackConfigOf(dir));
-  return stack;
-}
-
-/** Replaces the stack's config with these values (`secret` ones encrypted with the passphrase). */
-export async function setConfig(stack: Stack, values: Record<string, unknown>, secret: string[] = []) {
-  const old = Object.keys(await stack.getAllConfig());
-  if (old.length > 0) await stack.removeAllConfig(old);
-  await stack.setAllConfig(
-    Object.fromEntries(
-      Object.entries(values).map(([k, v]) => [
-        k,
-        { value: typeof v === "string" ? v : JSON.stringify(v), secret: secret.includes(k) },
-      ]),
-    ),
-  );
-}
-
-/** `preview` or `up` with the project's pack, collecting the policy findings and steps. */
-export async function run(
-  stack: Stack,
-  op: "preview" | "up",
-  extra: { policyPack?: boolean; program?: PulumiFn } = {},
-): Promise<Run> {
-  const policies: PolicyEvent[] = [];
-  const ops = new Map<string, string[]>();
-  let stderr = "";
-  const onEvent = (e: EngineEvent) => {
-    if (e.policyEvent) policies.push(e.policyEvent);
-    const pre = e.resourcePreEvent?.metadata;
-    if (pre) ops.set(pre.urn, [...(ops.get(pre.urn) ?? []), pre.op]);
-  };
-  const opts = {
-    onEvent,
-    onError: (s: string) => void (stderr += s),
-    ...(extra.policyPack === false ? {} : { policyPacks: [PACK] }),
-    ...(extra.program ? { program: extra.program } : {}),
-  };
-  try {
-    if (op === "preview") {
-      await stack.preview(opts);
-      return { ok: true, stderr, policies, ops };
-    }
-    const result = await stack.up(opts);
-    return { ok: true, stderr, policies, ops, outputs: result.outputs };
-  } catch (e) {
-    const r = (e as { commandResult?: { stderr?: string; stdout?: string } }).commandResult;
-    return { ok: false, exitCode: exitCodeOf(e), stderr: stderr + (r?.stderr ?? ""), policies, ops };
   }
 }
 

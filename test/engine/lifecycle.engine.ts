@@ -1,139 +1,114 @@
 /**
- * The program's life on the real engine against the stand-in account: `up` with the pack, the
- * hand-off tools on `pulumi stack output --json --show-secrets`, day two (same config, refresh,
- * a pgpKey, a credentialsRotation), the gate's `--state` plans against the engine's previews of
- * the same changes, and `destroy`.
+ * The program's life as an operator lives it, in a copy of the project folder, with the commands of
+ * docs/runbook.md: `npm run engine:pulumi -- ...` (the real CLI, stand-in providers) and
+ * `npm run check`: stack init and config, check, preview, up, the hand-off tools on
+ * `pulumi stack output --json --show-secrets`, the same config again, a refresh, coming back later
+ * from a new shell (a new PULUMI_HOME), the gate's `--state` plans against the engine's previews,
+ * a pgpKey, a credentialsRotation, and destroy.
  */
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Stack } from "@pulumi/pulumi/automation";
-import * as yaml from "js-yaml";
-import { checkProgram } from "../../gate/check";
 import { T } from "../../policy/lib/resource-types";
 import { generateThrowawayKey, type ThrowawayKey } from "../handoff/helpers";
-import {
-  binaryPublicKey,
-  Engine,
-  mandatoryOf,
-  PACK,
-  ROOT,
-  run,
-  setConfig,
-  stackConfigOf,
-  type Run,
-} from "./harness";
+import { binaryPublicKey, mandatoryOf, opsOf, PROJECT, Workspace, type CliRun } from "./harness";
 
-const P = "management-bootstrap";
-
-/** Runs a hand-off tool as the README does: `pulumi stack output ... | npm run --silent TOOL -- ARGS`. */
-function handoff(
-  tool: string,
-  args: string[],
-  stackOutput: string,
-  env: Record<string, string> = {},
-): string {
-  return execFileSync("npm", ["run", "--silent", tool, "--", ...args], {
-    cwd: ROOT,
-    input: stackOutput,
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-  });
-}
+const STACK = "management";
+const S = ["--stack", STACK];
+const PACK = ["--policy-pack", "policy", "--policy-pack-config", ".github/policy-pack-config.json"];
 
 /** A preview's or plan's step per resource, in the gate's words; replacements collapse to "replace". */
-function opsOf(ops: Map<string, string[]>): Record<string, string> {
+function stepsOf(run: CliRun): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [urn, list] of ops) {
+  for (const [urn, list] of opsOf(run)) {
     if (/::pulumi:(providers:|pulumi:Stack)/.test(urn)) continue;
     out[urn] = list.some((o) => /replace/.test(o)) ? "replace" : list[list.length - 1];
   }
   return Object.fromEntries(Object.entries(out).sort());
 }
 
-describe("engine lifecycle: up, hand-off, day two, destroy", function () {
-  let engine: Engine;
-  let stack: Stack;
+describe("engine lifecycle: the runbook's commands, from stack init to destroy", function () {
+  let ws: Workspace;
   let key: ThrowawayKey;
   let pgpKey: string;
-  const base = { ...stackConfigOf(ROOT), [`${P}:createAccessKey`]: "true" };
   const stateAgreement: { change: string; equal: boolean }[] = [];
 
   before(async () => {
-    engine = await Engine.start();
-    stack = await engine.stack(ROOT, "life");
-    await setConfig(stack, base);
+    ws = new Workspace();
     key = await generateThrowawayKey("lifecycle");
     pgpKey = await binaryPublicKey(key.armoredPublicKey);
   });
   after(() => {
-    engine?.close();
+    ws?.close();
     if (stateAgreement.length > 0)
       console.log(
         `      --state fidelity: ${stateAgreement.filter((s) => s.equal).length} of ${stateAgreement.length} plans equal the engine's`,
       );
   });
 
-  const of = (type: string) => Object.entries(engine.account().resources[type] ?? {});
-  const outputs = () => engine.cli(stack, ["stack", "output", "--json", "--show-secrets"]);
+  const of = (type: string) => Object.entries(ws.account().resources[type] ?? {});
+  const outputs = () => ws.ok(["stack", "output", ...S, "--json", "--show-secrets"]);
+  const handoff = async (tool: string, args: string[], input: string, env: Record<string, string> = {}) => {
+    const r = await ws.npm(tool, args, { input, env });
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
 
   /**
-   * The gate's `--state` plan of the deployed stack (its `pulumi stack export`) under `config`
-   * equals the engine's preview of the same config: the step per resource and the mandatory set.
+   * The gate's `--state` plan of the deployed stack (its `pulumi stack export`) equals the engine's
+   * preview of the same config: the step per resource and the mandatory set.
    */
-  async function sameAsGate(change: string, config: Record<string, unknown>, secret: string[]) {
-    const dir = fs.mkdtempSync(path.join(ROOT, "node_modules", ".cache", "engine", "state-"));
-    try {
-      const exportFile = path.join(dir, "export.json");
-      fs.writeFileSync(exportFile, JSON.stringify(await stack.exportStack()));
-      fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-      fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), yaml.dump({ config }));
-      await setConfig(stack, config, secret);
-      const [real, gate] = await Promise.all([
-        run(stack, "preview"),
-        checkProgram({
-          cwd: dir,
-          programDir: ROOT,
-          stack: "dev",
-          packDir: PACK,
-          timeoutMs: 120_000,
-          state: exportFile,
-        }),
-      ]);
-      const gateOps: Record<string, string> = {};
-      for (const r of gate.resources)
-        if (r.op && !/^pulumi:(providers:|pulumi:Stack)/.test(r.type)) gateOps[r.urn] = r.op;
-      const gateMandatory = [
-        ...new Set(
-          gate.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policyName),
-        ),
-      ].sort();
-      const equal =
-        JSON.stringify(Object.fromEntries(Object.entries(gateOps).sort())) ===
-          JSON.stringify(opsOf(real.ops)) &&
-        JSON.stringify(gateMandatory) === JSON.stringify(mandatoryOf(real));
-      stateAgreement.push({ change, equal });
-      assert.ok(real.ok, real.stderr.slice(-2000));
-      assert.deepEqual(
-        { ops: Object.fromEntries(Object.entries(gateOps).sort()), mandatory: gateMandatory },
-        { ops: opsOf(real.ops), mandatory: mandatoryOf(real) },
-        `gate --state plan vs the engine's preview (${change})`,
-      );
-      return real;
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+  async function sameAsGate(change: string): Promise<CliRun> {
+    await ws.ok(["stack", "export", ...S, "--file", "state.json"]);
+    const [preview, gate] = await Promise.all([
+      ws.pulumi(["preview", ...S, ...PACK]),
+      ws.npm("check", [...S, "--state", "state.json", "--format", "json"]),
+    ]);
+    fs.rmSync(path.join(ws.project, "state.json"));
+    assert.equal(preview.code, 0, preview.stdout + preview.stderr);
+    assert.equal(gate.code, 0, gate.stderr);
+    const report = JSON.parse(gate.stdout) as {
+      steps: { urn: string; type: string; op: string }[];
+      violations: { policyName: string; enforcementLevel: string }[];
+    };
+    const gateSteps = Object.fromEntries(
+      report.steps
+        .filter((s) => !/^pulumi:(providers:|pulumi:Stack)/.test(s.type))
+        .map((s) => [s.urn, s.op])
+        .sort(),
+    );
+    const gateMandatory = [
+      ...new Set(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policyName)),
+    ].sort();
+    const equal =
+      JSON.stringify(gateSteps) === JSON.stringify(stepsOf(preview)) &&
+      JSON.stringify(gateMandatory) === JSON.stringify(mandatoryOf(preview));
+    stateAgreement.push({ change, equal });
+    assert.deepEqual(
+      { steps: gateSteps, mandatory: gateMandatory },
+      { steps: stepsOf(preview), mandatory: mandatoryOf(preview) },
+      `gate --state plan vs the engine's preview (${change})`,
+    );
+    return preview;
   }
 
   let firstPassword = "";
   let firstKeyId = "";
 
-  it("preview with the pack passes; up creates the bootstrap; the hand-off tools give the stand-in's password and keys", async () => {
-    const preview = await run(stack, "preview");
-    assert.ok(preview.ok, preview.stderr.slice(-2000));
-    const up: Run = await run(stack, "up");
-    assert.ok(up.ok, up.stderr.slice(-2000));
+  it("stack init, config set, check, preview and up create the bootstrap; the hand-off tools give the stand-in's password and keys", async () => {
+    await ws.ok(["stack", "init", STACK, "--secrets-provider", "passphrase"]);
+    await ws.ok(["config", "set", ...S, "aws:region", "us-east-1"]);
+    await ws.ok(["config", "set", ...S, "projectName", "acme"]);
+    await ws.ok(["config", "set", ...S, "createAccessKey", "true"]);
+    const check = await ws.npm("check", [...S, "--policy-pack-config", ".github/policy-pack-config.json"]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    const preview = await ws.pulumi(["preview", ...S, ...PACK]);
+    assert.equal(preview.code, 0, preview.stdout + preview.stderr);
+    assert.deepEqual(mandatoryOf(preview), []);
+    assert.deepEqual(ws.account().resources, {}, "a preview creates nothing");
+    const up = await ws.pulumi(["up", ...S, "--yes", ...PACK]);
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+
     const [[, profile]] = of(T.loginProfile);
     const [[keyId, accessKey]] = of(T.accessKey);
     assert.equal(of(T.user)[0][1].name, "mgmt-org-admin");
@@ -142,60 +117,66 @@ describe("engine lifecycle: up, hand-off, day two, destroy", function () {
       of(T.accountAlias).map(([id]) => id),
       ["acme-management"],
     );
-    assert.equal(typeof profile.password, "string");
-    // The stack's outputs hold the secrets as secrets.
-    assert.equal(up.outputs?.consolePassword.secret, true);
-    assert.equal(up.outputs?.secretAccessKey.secret, true);
+    assert.equal((await ws.ok(["stack", "output", ...S, "userName"])).trim(), "mgmt-org-admin");
+    // The secrets are secrets: not shown without --show-secrets.
+    const shown = JSON.parse(await ws.ok(["stack", "output", ...S, "--json"])) as Record<string, unknown>;
+    assert.equal(shown.consolePassword, "[secret]");
+    assert.equal(shown.secretAccessKey, "[secret]");
 
-    const out = outputs();
-    assert.equal(handoff("show-password", ["--password-only"], out), `${profile.password}\n`);
-    const csv = handoff("leverage-credentials", ["--output", "-"], out);
+    const out = await outputs();
+    assert.equal(await handoff("show-password", ["--password-only"], out), `${profile.password}\n`);
+    const csv = await handoff("leverage-credentials", ["--output", "-"], out);
     assert.ok(csv.includes(`${keyId},${accessKey.secret}`), "keys.csv has the stand-in's key id and secret");
     firstPassword = profile.password as string;
     firstKeyId = keyId;
   });
 
   it("day two: the same config changes nothing, and a refresh finds the account as deployed", async () => {
-    const before = engine.journal().length;
-    const up = await run(stack, "up");
-    assert.ok(up.ok, up.stderr.slice(-2000));
-    assert.deepEqual(new Set(Object.values(opsOf(up.ops))), new Set(["same"]));
-    const refresh = await stack.refresh();
-    assert.deepEqual(Object.keys(refresh.summary.resourceChanges ?? {}), ["same"]);
-    assert.deepEqual(engine.journal().slice(before), [], "no create, update or delete reached the account");
+    const before = ws.journal().length;
+    const up = await ws.pulumi(["up", ...S, "--yes", ...PACK]);
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    assert.deepEqual(new Set(Object.values(stepsOf(up))), new Set(["same"]));
+    await ws.ok(["refresh", ...S, "--yes"]);
+    assert.deepEqual(ws.journal().slice(before), [], "no create, update or delete reached the account");
   });
 
-  it("--state: the gate plans a new pgpKey and a new credentialsRotation as the engine previews them", async () => {
-    const pgp = await sameAsGate("pgpKey set", { ...base, [`${P}:pgpKey`]: pgpKey }, [`${P}:pgpKey`]);
-    assert.deepEqual(new Set(Object.values(opsOf(pgp.ops))), new Set(["same"]));
-    const rotation = await sameAsGate(
-      "credentialsRotation 2",
-      { ...base, [`${P}:pgpKey`]: pgpKey, [`${P}:credentialsRotation`]: "2" },
-      [`${P}:pgpKey`],
-    );
-    assert.equal(opsOf(rotation.ops)[`urn:pulumi:dev::${P}::${T.loginProfile}::console-login`], "replace");
-    await setConfig(stack, base);
+  it("coming back later from a new shell: login, select, config, the gate's --state plan, preview --expect-no-changes", async () => {
+    const later = { PULUMI_HOME: path.join(ws.tmp, "home-later") };
+    const again = (args: string[]) => ws.npm("engine:pulumi", args, { env: later });
+    assert.equal((await again(["login", `file://${ws.state}`])).code, 0);
+    assert.equal((await again(["stack", "select", STACK])).code, 0);
+    const config = await again(["config", ...S]);
+    assert.match(config.stdout, /projectName\s+acme/);
+    await sameAsGate("same config, later");
+    const expect = await again(["preview", ...S, "--expect-no-changes", ...PACK]);
+    assert.equal(expect.code, 0, expect.stdout + expect.stderr);
   });
 
-  it("a pgpKey set later replaces nothing, and the outputs stay", async () => {
-    await setConfig(stack, { ...base, [`${P}:pgpKey`]: pgpKey }, [`${P}:pgpKey`]);
-    const before = engine.journal().length;
-    const up = await run(stack, "up");
-    assert.ok(up.ok, up.stderr.slice(-2000));
-    assert.ok(!Object.values(opsOf(up.ops)).includes("replace"), JSON.stringify(opsOf(up.ops)));
-    assert.deepEqual(engine.journal().slice(before), []);
-    assert.equal(handoff("show-password", ["--password-only"], outputs()), `${firstPassword}\n`);
-    assert.equal(JSON.parse(outputs()).accessKeyId, firstKeyId);
+  it("a pgpKey set later replaces nothing, and the outputs stay; the gate plans it as the engine does", async () => {
+    await ws.ok(["config", "set", ...S, "--secret", "pgpKey", pgpKey]);
+    const plan = await sameAsGate("pgpKey set");
+    assert.deepEqual(new Set(Object.values(stepsOf(plan))), new Set(["same"]));
+    const before = ws.journal().length;
+    const up = await ws.pulumi(["up", ...S, "--yes", ...PACK]);
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    assert.ok(!Object.values(stepsOf(up)).includes("replace"), JSON.stringify(stepsOf(up)));
+    assert.deepEqual(ws.journal().slice(before), []);
+    const out = await outputs();
+    assert.equal(await handoff("show-password", ["--password-only"], out), `${firstPassword}\n`);
+    assert.equal(JSON.parse(out).accessKeyId, firstKeyId);
   });
 
   it("a new credentialsRotation replaces the login profile (old deleted first) and the access key (new created first), encrypted to the pgpKey", async () => {
-    await setConfig(stack, { ...base, [`${P}:pgpKey`]: pgpKey, [`${P}:credentialsRotation`]: "2" }, [
-      `${P}:pgpKey`,
-    ]);
-    const before = engine.journal().length;
-    const up = await run(stack, "up");
-    assert.ok(up.ok, up.stderr.slice(-2000));
-    const calls = engine.journal().slice(before);
+    await ws.ok(["config", "set", ...S, "credentialsRotation", "2"]);
+    const plan = await sameAsGate("credentialsRotation 2");
+    assert.equal(
+      stepsOf(plan)[`urn:pulumi:${STACK}::${PROJECT}::${T.loginProfile}::console-login`],
+      "replace",
+    );
+    const before = ws.journal().length;
+    const up = await ws.pulumi(["up", ...S, "--yes", ...PACK]);
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    const calls = ws.journal().slice(before);
     const at = (call: string) => calls.findIndex((c) => c.startsWith(call));
     const profileDelete = at(`delete ${T.loginProfile}`);
     const profileCreate = at(`create ${T.loginProfile}`);
@@ -205,24 +186,25 @@ describe("engine lifecycle: up, hand-off, day two, destroy", function () {
     assert.ok(keyCreate >= 0 && keyCreate < keyDelete, calls.join("\n"));
 
     // The new credentials, PGP-encrypted by the stand-in as the provider does, decrypt with the key.
-    const out = outputs();
+    const out = await outputs();
     const parsed = JSON.parse(out) as Record<string, string>;
     assert.equal(parsed.consolePassword, undefined);
     assert.notEqual(parsed.accessKeyId, firstKeyId);
-    const dir = fs.mkdtempSync(path.join(engine.tmp, "pgp-"));
-    fs.writeFileSync(path.join(dir, "private.asc"), key.armoredPrivateKey);
+    fs.writeFileSync(path.join(ws.tmp, "private.asc"), key.armoredPrivateKey);
     const env = { PGP_PASSPHRASE: key.passphrase };
-    const args = ["--private-key", path.join(dir, "private.asc")];
-    const password = handoff("show-password", ["--password-only", ...args], out, env).trim();
+    const args = ["--private-key", path.join(ws.tmp, "private.asc")];
+    const password = (await handoff("show-password", ["--password-only", ...args], out, env)).trim();
     assert.match(password, /^.{32}$/);
     assert.notEqual(password, firstPassword);
-    const csv = handoff("leverage-credentials", ["--output", "-", ...args], out, env);
+    const csv = await handoff("leverage-credentials", ["--output", "-", ...args], out, env);
     assert.match(csv, new RegExp(`${parsed.accessKeyId},[A-Za-z0-9/+]{40}`));
     assert.equal(of(T.accessKey).length, 1);
   });
 
-  it("destroy leaves the fake account empty", async () => {
-    await stack.destroy();
-    assert.deepEqual(engine.account().resources, {});
+  it("destroy empties the account, and stack rm removes the stack", async () => {
+    await ws.ok(["destroy", ...S, "--yes"]);
+    assert.deepEqual(ws.account().resources, {});
+    await ws.ok(["stack", "rm", STACK, "--yes"]);
+    assert.doesNotMatch(await ws.ok(["stack", "ls"]), new RegExp(`^${STACK}\\b`, "m"));
   });
 });
