@@ -195,7 +195,7 @@ describe("program config: Pulumi.yaml and the example stack", function () {
     }
   });
 
-  it("is the one source of defaults: the program's, the README's and the runbook's tables agree with it", () => {
+  it("is the one source of defaults: the program's and the runbook's table agree with it", () => {
     for (const [key, value] of Object.entries(CONFIG_DEFAULTS)) {
       assert.deepEqual(project.config[key].default, value, key);
     }
@@ -203,7 +203,7 @@ describe("program config: Pulumi.yaml and the example stack", function () {
     assert.ok(!("default" in project.config.projectName));
     assert.equal(project.config.accountName.default, "");
     assert.equal(project.config.pgpKey.default, "");
-    for (const doc of ["README.md", "docs/runbook.md"]) {
+    for (const doc of ["docs/runbook.md"]) {
       const rows = new Map<string, string>();
       for (const line of readFileSync(path.join(ROOT, doc), "utf8").split("\n")) {
         const cells = line.split(/(?<!\\)\|/).map((c) => c.trim().replace(/^`|`$/g, ""));
@@ -211,7 +211,6 @@ describe("program config: Pulumi.yaml and the example stack", function () {
           rows.set(cells[1], cells[2].replace(/^`|`$/g, ""));
       }
       for (const [key, declared] of Object.entries(project.config)) {
-        if (key === "projectName" && doc !== "README.md") continue; // the runbook sets it in its commands
         assert.ok(rows.has(key), `${doc} has a row for ${key}`);
         const shown = rows.get(key)!;
         if (declared.default === undefined) assert.equal(shown, "required", `${doc}: ${key}`);

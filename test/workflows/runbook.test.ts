@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { LEVERAGE_CREDENTIALS_USAGE } from "../../handoff/leverageCredentials";
@@ -15,13 +15,19 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as
 };
 
 describe("docs/runbook.md", () => {
-  it("documents every config key of Pulumi.yaml with its default", () => {
+  /** The shell commands of the runbook's code blocks, continuation lines joined, comments dropped. */
+  const commands = [...runbook.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((m) => m[1].replace(/\\\n\s*/g, " ").split("\n"))
+    .map((line) => line.replace(/\s+#.*$/, "").trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+
+  it("documents every config key of Pulumi.yaml with its default, in the docs' one settings table", () => {
     const project = yaml.load(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
       config: Record<string, { default?: unknown }>;
     };
-    // The optional-settings table: | `key` | default | meaning |
-    const start = runbook.indexOf("Optional settings");
-    assert.ok(start > 0, "the runbook has an optional-settings table");
+    // The settings table: | `key` | default | meaning |
+    const start = runbook.indexOf("Every setting");
+    assert.ok(start > 0, "the runbook has a settings table");
     const table = runbook.slice(start, runbook.indexOf("\n\n", runbook.indexOf("| ---", start)));
     const rows = new Map(
       [...table.matchAll(/^\| `(\w+)`\s*\| ([^|]+?)\s*\|/gm)].map((m) => [
@@ -29,14 +35,18 @@ describe("docs/runbook.md", () => {
         m[2].replace(/^`"?|"?`$/g, ""),
       ]),
     );
-    const optionalKeys = Object.keys(project.config).filter((key) => key !== "projectName");
-    assert.deepEqual([...rows.keys()].sort(), optionalKeys.sort());
-    for (const key of optionalKeys) {
-      const declared = project.config[key].default;
-      if (declared === undefined || declared === "") continue; // documented as "unset" or derived
-      assert.equal(rows.get(key), String(declared), `default of ${key}`);
+    assert.deepEqual([...rows.keys()].sort(), Object.keys(project.config).sort());
+    for (const [key, { default: declared }] of Object.entries(project.config)) {
+      if (declared === undefined) assert.equal(rows.get(key), "required", key);
+      else if (declared !== "") assert.equal(rows.get(key), String(declared), `default of ${key}`);
     }
-    assert.ok(runbook.includes("pulumi config set projectName"), "the required key is set in the steps");
+    assert.ok(
+      commands.includes("pulumi config set --stack management projectName acme"),
+      "the required key is set in the steps",
+    );
+    // One table: the README points to the runbook instead of keeping a second one.
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    assert.doesNotMatch(readme, /^\| `?(?:passwordLength|credentialsRotation)`? +\|/m);
   });
 
   it("installs the Pulumi CLI release of the pinned SDK", () => {
@@ -59,12 +69,6 @@ describe("docs/runbook.md", () => {
     assert.doesNotMatch(runbook, /npm run (?:show-password|leverage-credentials)/, "always npm run --silent");
   });
 
-  /** The shell commands of the runbook's code blocks, continuation lines joined, comments dropped. */
-  const commands = [...runbook.matchAll(/```sh\n([\s\S]*?)```/g)]
-    .flatMap((m) => m[1].replace(/\\\n\s*/g, " ").split("\n"))
-    .map((line) => line.replace(/\s+#.*$/, "").trim())
-    .filter((line) => line !== "" && !line.startsWith("#"));
-
   it("destroys with flags `pulumi destroy` has (it has no --policy-pack)", () => {
     const destroys = commands.filter((c) => /\bpulumi destroy\b/.test(c));
     assert.ok(destroys.length > 0, "the runbook destroys the stack");
@@ -82,11 +86,12 @@ describe("docs/runbook.md", () => {
     for (const step of [
       "pulumi login",
       "PULUMI_CONFIG_PASSPHRASE",
-      "pulumi stack select management",
+      "pulumi config --stack management",
       "Pulumi.management.yaml",
-      // The gate plans the stack the operator selected, not the example dev stack.
-      "npm run check -- --stack management --state state.json; rm -f state.json",
-      "pulumi preview --expect-no-changes",
+      // The gate plans the operator's stack, not the example dev stack.
+      "pulumi stack export --stack management --file state.json",
+      "npm run check -- --stack management --policy-pack-config .github/policy-pack-config.json --state state.json",
+      "pulumi preview --stack management --expect-no-changes",
     ]) {
       assert.ok(later.text.includes(step), step);
     }
@@ -101,7 +106,13 @@ describe("docs/runbook.md", () => {
       commands.includes("ln -s ~/bootstrap/Pulumi.management.yaml Pulumi.management.yaml") ||
         runbook.includes("`ln -s ~/bootstrap/Pulumi.management.yaml Pulumi.management.yaml`"),
     );
-    assert.ok(!existsSync(path.join(ROOT, "Pulumi.management.yaml")), "no committed config for that stack");
+    // Not committed (a try-out with npm run engine:pulumi may have one in the working tree).
+    const committed = execFileSync("git", ["ls-files", "Pulumi.*.yaml"], { cwd: ROOT, encoding: "utf8" });
+    assert.deepEqual(
+      committed.split("\n").filter(Boolean),
+      ["Pulumi.dev.yaml"],
+      "no committed config for that stack",
+    );
   });
 
   it("never writes the private key to disk", () => {
@@ -135,10 +146,14 @@ describe("docs/runbook.md", () => {
       "policy.sarif",
       "policy.xml",
     ]);
-    for (const c of commands) {
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const readmeCommands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split("\n"));
+    for (const c of [...commands, ...readmeCommands]) {
       for (const m of c.matchAll(/(?:\s>\s*|--output |--file )([\w.][\w./-]*)/g)) created.add(m[1]);
     }
     created.add("reports/policy-dev.sarif");
+    // npm run engine:pulumi's local backend and stand-in account (README, "Try it without AWS").
+    created.add(".pulumi-local/.pulumi/meta.yaml");
     // One git call: it prints the paths that are ignored; exit status 1 when none is.
     let ignored = "";
     try {
@@ -153,12 +168,12 @@ describe("docs/runbook.md", () => {
     assert.deepEqual(problems, []);
   });
 
-  it("runs only npm scripts that exist, as do the workflows", () => {
+  it("runs only npm scripts that exist, as do the README and the workflows", () => {
     const workflowTexts = ["checks.yml", "pull-request.yml", "deploy.yml"].map((f) =>
       readFileSync(path.join(ROOT, ".github", "workflows", f), "utf8"),
     );
     const scripts = new Set(
-      [runbook, ...workflowTexts].flatMap((text) =>
+      [runbook, readFileSync(path.join(ROOT, "README.md"), "utf8"), ...workflowTexts].flatMap((text) =>
         [...text.matchAll(/npm run (?:--silent )?([a-z][\w:-]*)/g)].map((m) => m[1]),
       ),
     );
