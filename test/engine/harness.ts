@@ -153,7 +153,10 @@ export class Workspace {
   }
 
   /** `pulumi ARGS` through `npm run engine:pulumi`; preview and up also record the engine's events. */
-  async pulumi(args: string[], opts: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+  async pulumi(
+    args: string[],
+    opts: { cwd?: string; input?: string; timeoutMs?: number } = {},
+  ): Promise<CliRun> {
     const log = path.join(this.tmp, `events-${Date.now()}-${Math.random().toString(16).slice(2)}.jsonl`);
     const records = ["preview", "up"].includes(args[0]);
     // --event-log exists where PULUMI_DEBUG_COMMANDS is set, as the Automation API sets it.
@@ -176,7 +179,9 @@ export class Workspace {
   async ok(args: string[], opts: { cwd?: string; input?: string } = {}): Promise<string> {
     const run = await this.pulumi(args, opts);
     if (run.code !== 0)
-      throw new Error(`pulumi ${args.join(" ")} exited with ${run.code}:\n${(run.stdout + run.stderr).slice(-3000)}`);
+      throw new Error(
+        `pulumi ${args.join(" ")} exited with ${run.code}:\n${(run.stdout + run.stderr).slice(-3000)}`,
+      );
     return run.stdout;
   }
 

@@ -78,7 +78,9 @@ describe("engine lifecycle: the runbook's commands, from stack init to destroy",
         .sort(),
     );
     const gateMandatory = [
-      ...new Set(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policyName)),
+      ...new Set(
+        report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policyName),
+      ),
     ].sort();
     const equal =
       JSON.stringify(gateSteps) === JSON.stringify(stepsOf(preview)) &&
