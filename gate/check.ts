@@ -139,8 +139,11 @@ function readExport(file: string): (PlannedResource & PriorResource)[] {
   const strs = (v: unknown) => (Array.isArray(v) ? v.filter((e): e is string => typeof e === "string") : []);
   return raw.flatMap((item, i) => {
     const r = obj(item);
+    // urn:pulumi:STACK::PROJECT::QUALIFIED-TYPE::NAME, the qualified type `Parent$...$Type`; a name may hold `::`.
     const m =
-      typeof r.urn === "string" ? /^urn:pulumi:[^:]*::[^:]*::(?:[^:]*\$)?(.+)::(.+)$/.exec(r.urn) : null;
+      typeof r.urn === "string"
+        ? /^urn:pulumi:[^:]*::[^:]*::([^:$]+(?::[^:$]+)*\$)*([^:$]+(?::[^:$]+)*)::(.+)$/.exec(r.urn)
+        : null;
     if (!m)
       throw new CheckError(
         `${file}: resources[${i}] has no valid URN; expected urn:pulumi:<stack>::<project>::<type>::<name>`,
@@ -150,8 +153,8 @@ function readExport(file: string): (PlannedResource & PriorResource)[] {
       {
         urn: r.urn as string,
         id: typeof r.id === "string" ? r.id : undefined,
-        type: typeof r.type === "string" ? r.type : m[1],
-        name: m[2],
+        type: typeof r.type === "string" ? r.type : m[2],
+        name: m[3],
         custom: r.custom === true,
         parent: typeof r.parent === "string" ? r.parent : "",
         provider: typeof r.provider === "string" ? r.provider.replace(/::[^:]*$/, "") : "",
