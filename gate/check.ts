@@ -212,7 +212,7 @@ export type Parts = { pack?: PolicyPack; inProcess?: boolean };
 /** `pulumi preview --policy-pack <packDir>` on the program in `cwd`, offline. */
 export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promise<CheckResult> {
   const started = Date.now();
-  const { project: projectFile, config, secretKeys } = loadStackConfig(opts.cwd, opts.stack);
+  const { project: projectFile, config, secretKeys, standIns } = loadStackConfig(opts.cwd, opts.stack);
   const project = projectFile.name;
   if (projectFile.runtime !== "nodejs") {
     throw new CheckError(
@@ -220,8 +220,26 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
     );
   }
   const prior = opts.state ? new Map(readExport(opts.state).map((r) => [r.urn, r])) : undefined;
+  // Another stack's state would plan nonsense: every URN names its stack and project.
+  const ours = `urn:pulumi:${opts.stack}::${project}::`;
+  const foreign = [...(prior?.keys() ?? [])].find((urn) => !urn.startsWith(ours));
+  if (foreign) {
+    const [stack, other] = foreign.slice("urn:pulumi:".length).split("::");
+    throw new CheckError(
+      `--state ${opts.state} is an export of stack '${stack}' of project '${other}'; this check is of stack '${opts.stack}' of project '${project}'`,
+    );
+  }
   const programDir = path.resolve(opts.cwd, opts.programDir ?? projectFile.main);
-  const runOptions = { programDir, project, stack: opts.stack, config, secretKeys, preview: true, prior };
+  const runOptions = {
+    programDir,
+    project,
+    stack: opts.stack,
+    config,
+    secretKeys,
+    standIns,
+    preview: true,
+    prior,
+  };
   const stackContext = { project, stack: opts.stack, config, secretKeys, dryRun: true };
 
   // The pack starts while the program runs: they are independent until the analysis.
