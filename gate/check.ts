@@ -55,8 +55,17 @@ export interface CheckOptions extends PackOptions {
   state?: string;
 }
 
-/** Runs the program in a child process, type-checked by ts-node as the language host runs it. */
-function runProgramInChild(opts: RunOptions, cwd: string, timeoutMs: number): Promise<ProgramRun> {
+/**
+ * Runs the program in a child process, type-checked by ts-node as the language host runs it. The child leads
+ * its own process group: when the program has answered, failed or run out of time, the whole group is killed,
+ * so nothing the program started outlives the check or keeps it waiting on a pipe it inherited.
+ */
+function runProgramInChild(
+  opts: RunOptions,
+  cwd: string,
+  timeoutMs: number,
+  typeCheck = true,
+): Promise<ProgramRun> {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, "program-host.ts"), [], {
       // ts-node finds the project's tsconfig.json from the working folder up, as under the language host.
@@ -65,28 +74,66 @@ function runProgramInChild(opts: RunOptions, cwd: string, timeoutMs: number): Pr
       env: {
         ...process.env,
         TS_NODE_PROJECT: undefined,
-        TS_NODE_TRANSPILE_ONLY: "false",
+        TS_NODE_TRANSPILE_ONLY: String(!typeCheck),
         PULUMI_CONFIG: undefined,
       },
       stdio: ["ignore", "ignore", "pipe", "ipc"],
+      detached: true,
     });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-16384)));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new CheckError(`the program did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.once("message", (m: { run?: ProgramRun; error?: string }) => {
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+        return true;
+      } catch {
+        return false; // ESRCH: the group is empty
+      }
+    };
+    // Ctrl-C reaches the check's process group, not the program's: end it, then stop as the signal would.
+    const onSignal = (signal: NodeJS.Signals) => {
+      killGroup();
+      process.kill(process.pid, signal);
+    };
+    process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+    let ended: Promise<boolean> | undefined;
+    /** Ends the child, then whatever is left of its group (once); whether anything was left. */
+    const end = (): Promise<boolean> => (ended ??= endGroup());
+    const endGroup = async (): Promise<boolean> => {
       clearTimeout(timer);
+      process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
       child.kill("SIGKILL");
-      if (m.run) resolve(m.run);
-      else reject(new CheckError(`the program failed: ${programError(m.error ?? "")}`));
-    });
-    child.once("exit", (code) =>
-      setImmediate(() => {
-        clearTimeout(timer);
-        reject(new CheckError(`the program exited with code ${code}: ${errorLine(stderr)}`));
-      }),
+      await exited;
+      child.stderr?.destroy();
+      return killGroup();
+    };
+    const left = (was: boolean) => (was ? " (it left processes running; the check killed them)" : "");
+    const timer = setTimeout(
+      () =>
+        void end().then((was) =>
+          reject(new CheckError(`the program did not finish within ${timeoutMs} ms${left(was)}`)),
+        ),
+      timeoutMs,
+    );
+    child.once(
+      "message",
+      (m: { run?: ProgramRun; error?: string }) =>
+        void end().then((was) => {
+          if (!m.run)
+            return reject(new CheckError(`the program failed: ${programError(m.error ?? "")}${left(was)}`));
+          if (was)
+            m.run.warnings.push(`the program left processes running when it ended; the check killed them`);
+          resolve(m.run);
+        }),
+    );
+    void exited.then((code) =>
+      // Let the last stderr chunk arrive before quoting it.
+      setImmediate(() =>
+        end().then((was) =>
+          reject(new CheckError(`the program exited with code ${code}: ${errorLine(stderr)}${left(was)}`)),
+        ),
+      ),
     );
     child.send({ ...opts, prior: opts.prior && [...opts.prior] });
   });
@@ -206,8 +253,11 @@ async function judge(
   };
 }
 
-/** For tests: a started pack to reuse (left running), and the program run in this process, not a child. */
-export type Parts = { pack?: PolicyPack; inProcess?: boolean };
+/**
+ * For tests: a started pack to reuse (left running); the program run in this process, not a child; or in a
+ * child that does not type-check it (seconds faster).
+ */
+export type Parts = { pack?: PolicyPack; inProcess?: boolean; typeCheck?: false };
 
 /** `pulumi preview --policy-pack <packDir>` on the program in `cwd`, offline. */
 export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promise<CheckResult> {
@@ -255,7 +305,7 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
       ? runProgram(runOptions).catch((e: Error) =>
           Promise.reject(new CheckError(`the program failed: ${programError(e.message)}`)),
         )
-      : runProgramInChild(runOptions, opts.cwd, opts.timeoutMs)
+      : runProgramInChild(runOptions, opts.cwd, opts.timeoutMs, parts.typeCheck)
   ).finally(() => (programMs = Date.now() - started));
   const [packR, runR] = await Promise.allSettled([packP, runP]);
   const pack = packR.status === "fulfilled" ? packR.value : undefined;
