@@ -55,8 +55,17 @@ export interface CheckOptions extends PackOptions {
   state?: string;
 }
 
-/** Runs the program in a child process, type-checked by ts-node as the language host runs it. */
-function runProgramInChild(opts: RunOptions, cwd: string, timeoutMs: number): Promise<ProgramRun> {
+/**
+ * Runs the program in a child process, type-checked by ts-node as the language host runs it. The child leads
+ * its own process group: when the program has answered, failed or run out of time, the whole group is killed,
+ * so nothing the program started outlives the check or keeps it waiting on a pipe it inherited.
+ */
+function runProgramInChild(
+  opts: RunOptions,
+  cwd: string,
+  timeoutMs: number,
+  typeCheck = true,
+): Promise<ProgramRun> {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, "program-host.ts"), [], {
       // ts-node finds the project's tsconfig.json from the working folder up, as under the language host.
@@ -65,28 +74,66 @@ function runProgramInChild(opts: RunOptions, cwd: string, timeoutMs: number): Pr
       env: {
         ...process.env,
         TS_NODE_PROJECT: undefined,
-        TS_NODE_TRANSPILE_ONLY: "false",
+        TS_NODE_TRANSPILE_ONLY: String(!typeCheck),
         PULUMI_CONFIG: undefined,
       },
       stdio: ["ignore", "ignore", "pipe", "ipc"],
+      detached: true,
     });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-16384)));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new CheckError(`the program did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.once("message", (m: { run?: ProgramRun; error?: string }) => {
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+        return true;
+      } catch {
+        return false; // ESRCH: the group is empty
+      }
+    };
+    // Ctrl-C reaches the check's process group, not the program's: end it, then stop as the signal would.
+    const onSignal = (signal: NodeJS.Signals) => {
+      killGroup();
+      process.kill(process.pid, signal);
+    };
+    process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+    let ended: Promise<boolean> | undefined;
+    /** Ends the child, then whatever is left of its group (once); whether anything was left. */
+    const end = (): Promise<boolean> => (ended ??= endGroup());
+    const endGroup = async (): Promise<boolean> => {
       clearTimeout(timer);
+      process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
       child.kill("SIGKILL");
-      if (m.run) resolve(m.run);
-      else reject(new CheckError(`the program failed: ${programError(m.error ?? "")}`));
-    });
-    child.once("exit", (code) =>
-      setImmediate(() => {
-        clearTimeout(timer);
-        reject(new CheckError(`the program exited with code ${code}: ${errorLine(stderr)}`));
-      }),
+      await exited;
+      child.stderr?.destroy();
+      return killGroup();
+    };
+    const left = (was: boolean) => (was ? " (it left processes running; the check killed them)" : "");
+    const timer = setTimeout(
+      () =>
+        void end().then((was) =>
+          reject(new CheckError(`the program did not finish within ${timeoutMs} ms${left(was)}`)),
+        ),
+      timeoutMs,
+    );
+    child.once(
+      "message",
+      (m: { run?: ProgramRun; error?: string }) =>
+        void end().then((was) => {
+          if (!m.run)
+            return reject(new CheckError(`the program failed: ${programError(m.error ?? "")}${left(was)}`));
+          if (was)
+            m.run.warnings.push(`the program left processes running when it ended; the check killed them`);
+          resolve(m.run);
+        }),
+    );
+    void exited.then((code) =>
+      // Let the last stderr chunk arrive before quoting it.
+      setImmediate(() =>
+        end().then((was) =>
+          reject(new CheckError(`the program exited with code ${code}: ${errorLine(stderr)}${left(was)}`)),
+        ),
+      ),
     );
     child.send({ ...opts, prior: opts.prior && [...opts.prior] });
   });
@@ -139,8 +186,11 @@ function readExport(file: string): (PlannedResource & PriorResource)[] {
   const strs = (v: unknown) => (Array.isArray(v) ? v.filter((e): e is string => typeof e === "string") : []);
   return raw.flatMap((item, i) => {
     const r = obj(item);
+    // urn:pulumi:STACK::PROJECT::QUALIFIED-TYPE::NAME, the qualified type `Parent$...$Type`; a name may hold `::`.
     const m =
-      typeof r.urn === "string" ? /^urn:pulumi:[^:]*::[^:]*::(?:[^:]*\$)?(.+)::(.+)$/.exec(r.urn) : null;
+      typeof r.urn === "string"
+        ? /^urn:pulumi:[^:]*::[^:]*::([^:$]+(?::[^:$]+)*\$)*([^:$]+(?::[^:$]+)*)::(.+)$/.exec(r.urn)
+        : null;
     if (!m)
       throw new CheckError(
         `${file}: resources[${i}] has no valid URN; expected urn:pulumi:<stack>::<project>::<type>::<name>`,
@@ -150,8 +200,8 @@ function readExport(file: string): (PlannedResource & PriorResource)[] {
       {
         urn: r.urn as string,
         id: typeof r.id === "string" ? r.id : undefined,
-        type: typeof r.type === "string" ? r.type : m[1],
-        name: m[2],
+        type: typeof r.type === "string" ? r.type : m[2],
+        name: m[3],
         custom: r.custom === true,
         parent: typeof r.parent === "string" ? r.parent : "",
         provider: typeof r.provider === "string" ? r.provider.replace(/::[^:]*$/, "") : "",
@@ -203,13 +253,16 @@ async function judge(
   };
 }
 
-/** For tests: a started pack to reuse (left running), and the program run in this process, not a child. */
-export type Parts = { pack?: PolicyPack; inProcess?: boolean };
+/**
+ * For tests: a started pack to reuse (left running); the program run in this process, not a child; or in a
+ * child that does not type-check it (seconds faster).
+ */
+export type Parts = { pack?: PolicyPack; inProcess?: boolean; typeCheck?: false };
 
 /** `pulumi preview --policy-pack <packDir>` on the program in `cwd`, offline. */
 export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promise<CheckResult> {
   const started = Date.now();
-  const { project: projectFile, config, secretKeys } = loadStackConfig(opts.cwd, opts.stack);
+  const { project: projectFile, config, secretKeys, standIns } = loadStackConfig(opts.cwd, opts.stack);
   const project = projectFile.name;
   if (projectFile.runtime !== "nodejs") {
     throw new CheckError(
@@ -217,8 +270,26 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
     );
   }
   const prior = opts.state ? new Map(readExport(opts.state).map((r) => [r.urn, r])) : undefined;
+  // Another stack's state would plan nonsense: every URN names its stack and project.
+  const ours = `urn:pulumi:${opts.stack}::${project}::`;
+  const foreign = [...(prior?.keys() ?? [])].find((urn) => !urn.startsWith(ours));
+  if (foreign) {
+    const [stack, other] = foreign.slice("urn:pulumi:".length).split("::");
+    throw new CheckError(
+      `--state ${opts.state} is an export of stack '${stack}' of project '${other}'; this check is of stack '${opts.stack}' of project '${project}'`,
+    );
+  }
   const programDir = path.resolve(opts.cwd, opts.programDir ?? projectFile.main);
-  const runOptions = { programDir, project, stack: opts.stack, config, secretKeys, preview: true, prior };
+  const runOptions = {
+    programDir,
+    project,
+    stack: opts.stack,
+    config,
+    secretKeys,
+    standIns,
+    preview: true,
+    prior,
+  };
   const stackContext = { project, stack: opts.stack, config, secretKeys, dryRun: true };
 
   // The pack starts while the program runs: they are independent until the analysis.
@@ -234,7 +305,7 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
       ? runProgram(runOptions).catch((e: Error) =>
           Promise.reject(new CheckError(`the program failed: ${programError(e.message)}`)),
         )
-      : runProgramInChild(runOptions, opts.cwd, opts.timeoutMs)
+      : runProgramInChild(runOptions, opts.cwd, opts.timeoutMs, parts.typeCheck)
   ).finally(() => (programMs = Date.now() - started));
   const [packR, runR] = await Promise.allSettled([packP, runP]);
   const pack = packR.status === "fulfilled" ? packR.value : undefined;

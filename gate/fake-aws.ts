@@ -66,7 +66,7 @@ export function check(type: string, name: string, inputs: Props, olds: Props = {
 }
 
 /** JSON with object keys sorted: values that went through the engine compare by content. */
-const canonical = (v: unknown): string =>
+export const canonical = (v: unknown): string =>
   JSON.stringify(v, (_k, x: unknown) =>
     x !== null && typeof x === "object" && !Array.isArray(x)
       ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1)))
@@ -80,6 +80,12 @@ export function diff(type: string, olds: Props, news: Props): { changed: string[
     .filter((k) => k !== "id" && !COMPUTED[type]?.includes(k) && canonical(olds[k]) !== canonical(news[k]))
     .sort();
   return { changed, replaces: changed.filter((k) => FORCE_NEW[type]?.includes(k)) };
+}
+
+/** The provider's Create in a preview: the inputs, and what it will compute unknown (secret where the schema says). */
+export function preview(type: string, inputs: Props): Props {
+  const computed = (COMPUTED[type] ?? []).map((k) => [k, pulumi.runtime.unknownValue]);
+  return { ...inputs, ...Object.fromEntries(computed) };
 }
 
 /** The provider's Update: what it computed stays, the inputs are the new ones. */

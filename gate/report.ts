@@ -37,7 +37,10 @@ function sortViolations(vs: Violation[]): Violation[] {
 
 /** Every secret of the plan, so no message can repeat one (policies see them unwrapped). */
 function scrubber(result: CheckResult): (text: string) => string {
-  const secrets = result.resources.flatMap((r) => [...secretStrings(r.inputs), ...secretStrings(r.outputs)]);
+  const secrets = result.resources
+    .flatMap((r) => [...secretStrings(r.inputs), ...secretStrings(r.outputs)])
+    // A secret not known yet (a password in a preview) is the unknown sentinel: nothing to hide.
+    .filter((s) => s !== unknownValue);
   return (text) => safeLine(text, secrets);
 }
 
@@ -50,17 +53,37 @@ const declared = (result: CheckResult) =>
 const MARK: Record<StepOp, string> = { create: "+ ", same: "  ", update: "~ ", replace: "+-", delete: "- " };
 const shortType = (type: string) => type.replace(/^(\w[\w-]*):(\w+)\/\w+:(\w+)$/, "$1:$2:$3");
 const { specialSigKey, unknownValue } = pulumi.runtime;
-const shownValue = (v: unknown) => (v === unknownValue ? "[unknown]" : quote(v, { max: 100 }));
+// Not known until the update runs: the CLI's words for it.
+const shownValue = (v: unknown) => (v === unknownValue ? "output<string>" : quote(v, { max: 100 }));
+
+/**
+ * The steps per operation as `pulumi preview` counts them: every resource's step but the default providers'
+ * (pkg/engine/update.go isInternalStep), so the stack resource counts too.
+ */
+export function changeSummary(result: CheckResult): Partial<Record<StepOp, number>> {
+  const counts: Partial<Record<StepOp, number>> = {};
+  for (const r of result.resources) {
+    if (r.type.startsWith("pulumi:providers:") && r.name.startsWith("default")) continue;
+    const op = r.op ?? "create";
+    counts[op] = (counts[op] ?? 0) + 1;
+  }
+  return counts;
+}
 
 export function summaryLine(result: CheckResult): string {
   const { mandatory, advisory } = result.summary;
   const n = declared(result).length;
+  // In the CLI's order and words (pkg/backend/display/diff.go renderSummaryEvent).
+  const changes = changeSummary(result);
   const counts =
-    result.mode === "update"
-      ? (["create", "update", "replace", "delete"] as const)
-          .map((op) => `${declared(result).filter((r) => r.op === op).length} to ${op}`)
-          .join(", ")
-      : `${n} ${n === 1 ? "resource" : "resources"} ${result.mode === "program" ? "to create" : "analyzed"}`;
+    result.mode === "file"
+      ? `${n} ${n === 1 ? "resource" : "resources"} analyzed`
+      : [
+          ...(["create", "update", "delete", "replace"] as const).flatMap((op) =>
+            changes[op] ? [`${changes[op]} to ${op}`] : [],
+          ),
+          ...(changes.same ? [`${changes.same} unchanged`] : []),
+        ].join(", ");
   const total = mandatory + advisory;
   return `Summary: ${counts}; ${mandatory} mandatory and ${advisory} advisory policy ${total === 1 ? "violation" : "violations"}; policy check ${mandatory > 0 ? "FAILED" : "passed"}.`;
 }
@@ -144,6 +167,7 @@ function renderJson(result: CheckResult): string {
       ? {}
       : {
           steps: declared(result).map(({ urn, type, name, op }) => ({ urn, type, name, op: op ?? "create" })),
+          changeSummary: changeSummary(result),
           outputs: Object.fromEntries(
             Object.entries(result.outputs).map(([k, o]) => [
               k,

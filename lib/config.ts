@@ -54,6 +54,27 @@ export const CONFIG_KEYS = [
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
+/**
+ * Two valid values for each key, for the offline gate (gate/stack-config.ts), which never decrypts a
+ * `secure:` value: it runs the program once with each, and whatever differs between the runs is unknown to
+ * the pack. A key that decides which resources exist gets its default twice; accountName "" is derived from
+ * projectName; credentialsRotation names a resource, so its default twice keeps the URNs of both runs alike.
+ */
+export const OFFLINE_STAND_INS: Readonly<Record<ConfigKey, readonly [string, string]>> = {
+  projectName: ["stand-in-a", "stand-in-b"],
+  accountName: ["", ""],
+  bootstrapUserName: ["stand-in-a", "stand-in-b"],
+  passwordLength: ["32", "33"],
+  passwordResetRequired: ["true", "false"],
+  pgpKey: ["keybase:stand_in_a", "keybase:stand_in_b"],
+  manageAccountAlias: [
+    String(CONFIG_DEFAULTS.manageAccountAlias),
+    String(CONFIG_DEFAULTS.manageAccountAlias),
+  ],
+  credentialsRotation: [CONFIG_DEFAULTS.credentialsRotation, CONFIG_DEFAULTS.credentialsRotation],
+  createAccessKey: [String(CONFIG_DEFAULTS.createAccessKey), String(CONFIG_DEFAULTS.createAccessKey)],
+};
+
 export interface BootstrapConfig {
   projectName: string;
   accountName: string;
@@ -79,9 +100,6 @@ function isSecretKey(key: ConfigKey): boolean {
   return runtime.isConfigSecret ? runtime.isConfigSecret(fullKey(key)) : true;
 }
 
-// What the offline gate passes for a `secure:` value it never decrypts: set, so not validated, and unknown.
-const UNKNOWN = pulumi.runtime.unknownValue;
-
 const SHOWN_VALUE_MAX = 40;
 
 // A secret key's value is never shown, whatever its length (text redaction skips short secrets).
@@ -103,7 +121,7 @@ export async function loadConfig(source = stackConfig): Promise<BootstrapConfig>
   };
   const bool = (key: ConfigKey, fallback: boolean): boolean => {
     const raw = read(key);
-    if (raw === undefined || raw === UNKNOWN) return fallback;
+    if (raw === undefined) return fallback;
     // The same spellings pulumi.Config.getBoolean accepts.
     const value = raw === "true" ? true : raw === "false" ? false : undefined;
     if (value === undefined) problem(key, raw, "is not a boolean", "true or false");
@@ -111,9 +129,7 @@ export async function loadConfig(source = stackConfig): Promise<BootstrapConfig>
   };
 
   const projectName = read("projectName");
-  if (projectName === UNKNOWN) {
-    // Secret and not decrypted (the offline gate): set, but nothing to validate.
-  } else if (projectName === undefined) {
+  if (projectName === undefined) {
     problems.push(
       `${fullKey("projectName")} is not set; expected the Leverage project name (${PROJECT_NAME_PATTERN.source})`,
     );
@@ -129,10 +145,9 @@ export async function loadConfig(source = stackConfig): Promise<BootstrapConfig>
   const expectedAccountName = projectNameOk ? managementAccountName(projectName) : undefined;
 
   const rawAccountName = read("accountName");
-  const accountName = rawAccountName ?? (projectName === UNKNOWN ? UNKNOWN : (expectedAccountName ?? ""));
+  const accountName = rawAccountName ?? expectedAccountName ?? "";
   if (
     rawAccountName !== undefined &&
-    rawAccountName !== UNKNOWN &&
     expectedAccountName !== undefined &&
     rawAccountName !== expectedAccountName
   ) {
@@ -145,7 +160,7 @@ export async function loadConfig(source = stackConfig): Promise<BootstrapConfig>
   }
 
   const bootstrapUserName = read("bootstrapUserName") ?? CONFIG_DEFAULTS.bootstrapUserName;
-  if (bootstrapUserName !== UNKNOWN && !isValidIamUserName(bootstrapUserName)) {
+  if (!isValidIamUserName(bootstrapUserName)) {
     problem(
       "bootstrapUserName",
       bootstrapUserName,
@@ -156,7 +171,7 @@ export async function loadConfig(source = stackConfig): Promise<BootstrapConfig>
 
   let passwordLength: number = CONFIG_DEFAULTS.passwordLength;
   const rawLength = read("passwordLength");
-  if (rawLength !== undefined && rawLength !== UNKNOWN) {
+  if (rawLength !== undefined) {
     const expected = `an integer from ${PASSWORD_LENGTH_MIN} to ${PASSWORD_LENGTH_MAX}`;
     passwordLength = Number(rawLength);
     if (!/^[0-9]+$/.test(rawLength)) {
@@ -170,9 +185,7 @@ export async function loadConfig(source = stackConfig): Promise<BootstrapConfig>
 
   let pgpKey: PgpRecipient | undefined;
   const rawPgpKey = read("pgpKey");
-  if (rawPgpKey === UNKNOWN) {
-    pgpKey = { value: UNKNOWN };
-  } else if (rawPgpKey !== undefined) {
+  if (rawPgpKey !== undefined) {
     try {
       pgpKey = await parsePgpRecipient(rawPgpKey);
     } catch (err) {
@@ -183,7 +196,7 @@ export async function loadConfig(source = stackConfig): Promise<BootstrapConfig>
 
   const manageAccountAlias = bool("manageAccountAlias", CONFIG_DEFAULTS.manageAccountAlias);
   // Project names allow "--", account aliases do not: only then can the alias be refused.
-  if (manageAccountAlias && projectNameOk && accountName !== UNKNOWN && !isValidAccountAlias(accountName)) {
+  if (manageAccountAlias && projectNameOk && !isValidAccountAlias(accountName)) {
     problem(
       "accountName",
       accountName,

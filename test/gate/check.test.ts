@@ -10,7 +10,7 @@ import { CheckError, checkExport, checkProgram, type CheckResult } from "../../g
 import { PolicyConfigError } from "../../gate/policy-config";
 import { StackConfigError } from "../../gate/stack-config";
 import { BREAKS } from "../fixtures/programs/verdicts";
-import { exportOf, fixture, PACK, ROOT, sharedDevPack } from "./helpers";
+import { deployedExport, fixture, PACK, ROOT, sharedDevPack } from "./helpers";
 
 const mandatory = (r: CheckResult) =>
   [
@@ -101,8 +101,7 @@ describe("gate: verdicts of the real pack", function () {
   });
 
   it("plans an update of the deployed stack from its export: the same config changes nothing", async () => {
-    const first = await check(ROOT);
-    const update = await check(ROOT, { state: exportOf(first) });
+    const update = await check(ROOT, { state: await deployedExport() });
     assert.equal(update.mode, "update");
     const ops = update.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:")).map((r) => r.op);
     assert.ok(ops.length >= 5 && ops.every((o) => o === "same"), JSON.stringify(ops));
@@ -110,8 +109,7 @@ describe("gate: verdicts of the real pack", function () {
   });
 
   it("plans the deletion of what the program no longer declares", async () => {
-    const first = await check(ROOT);
-    const file = exportOf(first);
+    const file = await deployedExport();
     const state = JSON.parse(fs.readFileSync(file, "utf8"));
     state.deployment.resources.push({
       urn: "urn:pulumi:dev::management-bootstrap::aws:iam/accessKey:AccessKey::old-key",
@@ -133,7 +131,7 @@ describe("gate: verdicts of the real pack", function () {
   });
 
   it("rejects a file that is not a stack export with one line", async () => {
-    const file = exportOf(await check(ROOT));
+    const file = await deployedExport();
     fs.writeFileSync(file, '{"hello": 1}');
     await assert.rejects(check(ROOT, { state: file }), /is not a stack export; expected \{"version": 3/);
   });

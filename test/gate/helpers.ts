@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PolicyPack } from "../../gate/analyzer";
-import type { CheckResult } from "../../gate/check";
+import { runProgram, type PlannedResource } from "../../gate/run-program";
 import { loadStackConfig } from "../../gate/stack-config";
 
 export const ROOT = path.join(__dirname, "..", "..");
@@ -37,11 +37,11 @@ export const mochaHooks = {
   },
 };
 
-/** A `pulumi stack export` of the plan, as the engine would have saved it after `up`. */
-export function exportOf(result: CheckResult): string {
+/** Writes a `pulumi stack export` of these resources, as the engine saves them after `up`. */
+export function exportOf(planned: PlannedResource[]): string {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gate-state-")), "state.json");
-  const ids = new Map(result.resources.map((r) => [r.urn, r.id ?? ""]));
-  const resources = result.resources
+  const ids = new Map(planned.map((r) => [r.urn, r.id ?? ""]));
+  const resources = planned
     .filter((r) => r.op !== "delete")
     .map((r) => ({
       urn: r.urn,
@@ -59,4 +59,12 @@ export function exportOf(result: CheckResult): string {
     }));
   fs.writeFileSync(file, JSON.stringify({ version: 3, deployment: { manifest: {}, resources } }));
   return file;
+}
+
+/** The export of a stack's state after `pulumi up` of its program (run in this process, not a preview). */
+export async function deployedExport(cwd = ROOT, stack = "dev"): Promise<string> {
+  const { project, config, secretKeys } = loadStackConfig(cwd, stack);
+  const programDir = path.resolve(cwd, project.main);
+  const opts = { programDir, project: project.name, stack, config, secretKeys, preview: false };
+  return exportOf((await runProgram(opts)).resources);
 }
