@@ -216,6 +216,24 @@ describe("gate CLI: flags, formats and exit statuses", function () {
     );
   });
 
+  it("shows the program's warning for a stack key Pulumi.yaml does not declare", async () => {
+    // The real program and project, with a stack whose key has a typo.
+    const project = path.join(dir, "typo");
+    fs.mkdirSync(project);
+    const pulumiYaml = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
+    fs.writeFileSync(path.join(project, "Pulumi.yaml"), `${pulumiYaml}main: ${JSON.stringify(ROOT)}\n`);
+    fs.writeFileSync(
+      path.join(project, "Pulumi.dev.yaml"),
+      "config:\n  aws:region: us-east-1\n  management-bootstrap:projectName: acme\n  management-bootstrap:createAcessKey: true\n",
+    );
+    const r = await run(["--cwd", project, "--policy-pack", path.join(ROOT, "policy")]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Diagnostics:\n {4}warning: .*"management-bootstrap:createAcessKey" is not a key of this project \(Pulumi\.yaml\), so it has no effect; did you mean createAccessKey\?$/m,
+    );
+  });
+
   it("prints JSON with the steps and the outputs, secret values never shown", async () => {
     const r = await run(["--format", "json"]);
     assert.equal(r.code, 0);
