@@ -146,6 +146,32 @@ describe("gate CLI: flags, formats and exit statuses", function () {
     );
   });
 
+  it("shows a waived finding as preview does (description, then detail) and a stale waiver's URN whole", async () => {
+    const expires = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const urn = (type: string, name: string) => `urn:pulumi:dev::management-bootstrap::${type}::${name}`;
+    const gone = urn("aws:iam/accessKey:AccessKey", "bootstrap-access-key-that-was-deleted-long-ago");
+    const file = path.join(dir, "waivers.json");
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        "bootstrap-credentials-encrypted": {
+          waivers: [
+            {
+              urn: urn("aws:iam/userLoginProfile:UserLoginProfile", "console-login"),
+              reason: "OPS-1",
+              expires,
+            },
+            { urn: gone, reason: "OPS-2", expires },
+          ],
+        },
+      }),
+    );
+    const r = await run(["--policy-pack-config", file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {10}Console passwords .*\(pgpKey set\)\.\n {10}WAIVED until \S+ \(OPS-1\): /m);
+    assert.ok(r.stdout.includes(`for "${gone}" matches no resource of this stack`), r.stdout);
+  });
+
   it("writes SARIF 2.1.0 that validates, with absolute help URLs", async () => {
     const file = path.join(dir, "policy.sarif");
     const r = await run([
