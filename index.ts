@@ -2,7 +2,8 @@
  * The Leverage bootstrap step as code: in the new AWS Organization's management account,
  * create the temporary IAM user `mgmt-org-admin` with console access and AdministratorAccess
  * attached directly (no group), and hand over its sign-in URL, user name and password.
- * Runbook: ../shared/seed (Creating your AWS Management account). Read top to bottom like it.
+ * Runbook: Leverage's "Creating your AWS Management account",
+ * https://leverage.binbash.co/try-leverage/aws-account-setup/. Read top to bottom like it.
  *
  * The exported async function is what the Node language host runs; its result becomes the
  * stack outputs (sdk/nodejs/cmd/run/run.ts).

@@ -1,5 +1,6 @@
 /** The engine's side of the analyzer protocol: starts a policy pack as the CLI does, and calls it. */
 import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as analyzerrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
@@ -58,6 +59,23 @@ export class PolicyPackError extends Error {}
 
 const LEVEL = ["advisory", "mandatory", "disabled", "remediate"] as const; // analyzer.proto EnforcementLevel
 const SEVERITY = ["", "low", "medium", "high", "critical"]; // PolicySeverity
+
+/**
+ * Why `dir` cannot be a local policy pack, or "". A folder without PulumiPolicy.yaml gets the
+ * Pulumi CLI's own words (plugin.NewPolicyAnalyzer loads DIR/PulumiPolicy.yaml first); without
+ * this, a missing folder surfaced as `spawn .../node ENOENT`. `shown`: the folder as the user gave it.
+ */
+export function policyPackDirProblem(dir: string, shown = dir): string {
+  const expected = "expected the policy pack's folder, e.g. ./policy";
+  const stat = fs.statSync(dir, { throwIfNoEntry: false });
+  if (!stat) return `--policy-pack ${shown}: no such folder (${expected})`;
+  if (!stat.isDirectory()) return `--policy-pack ${shown}: not a folder (${expected})`;
+  if (!fs.existsSync(path.join(dir, "PulumiPolicy.yaml"))) {
+    const file = path.join(shown, "PulumiPolicy.yaml");
+    return `failed to load Pulumi policy project located at "${shown}": open ${file}: no such file or directory`;
+  }
+  return "";
+}
 
 /** The one line worth showing from a failed process's stderr: the compiler's, else the error's. */
 export function errorLine(stderr: string): string {
@@ -132,6 +150,8 @@ export class PolicyPack {
   /** Starts the pack in `packDir`; the caller must close() it. */
   static async start(packDir: string, timeoutMs: number, stack?: StackContext): Promise<PolicyPack> {
     packDir = path.resolve(packDir);
+    const problem = policyPackDirProblem(packDir);
+    if (problem) throw new PolicyPackError(problem);
     let runPolicyPack: string;
     try {
       runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });

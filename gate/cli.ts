@@ -4,12 +4,16 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { safeLine } from "../lib/text";
 import { homepage } from "../package.json";
+import { policyPackDirProblem } from "./analyzer";
 import { checkExport, checkProgram, type CheckResult, type Parts } from "./check";
 import { FORMATS, render, summaryLine, type Format } from "./report";
 
 const USAGE =
   "usage: npm run check -- [--cwd DIR] [--stack NAME] [--state EXPORT.json | --file EXPORT.json] [--policy-pack DIR] " +
   "[--policy-pack-config FILE] [--format text|json|sarif|junit] [--output FILE] [--docs-url URL] [--timeout SECONDS] [--verbose]";
+
+/** An hour: the dev stack takes seconds; more is a typo (milliseconds?) or a hang waiting to happen. */
+const TIMEOUT_MAX_S = 3600;
 
 const HELP = `${USAGE}
 
@@ -22,12 +26,14 @@ CLI, no provider plugin, no cloud account.
   --state EXPORT.json        plan an update of this deployed stack ('pulumi stack export --file');
                              without it the plan is a first deployment
   --file EXPORT.json         analyze this exported state instead of the program ('pulumi policy analyze')
-  --policy-pack DIR          local policy pack; default: ./policy
+  --policy-pack DIR          local policy pack (a folder with PulumiPolicy.yaml); default: ./policy
   --policy-pack-config FILE  policy config JSON, as for the Pulumi CLI
   --format FORMAT            text (default), json, sarif or junit
-  -o, --output FILE          write the report to FILE (stdout gets the summary line)
+  -o, --output FILE          write the report to FILE (stdout gets the summary line); FILE's folder
+                             must exist and be writable, FILE must not be a folder
   --docs-url URL             base URL of the policies' docs for SARIF; default: package.json homepage
-  --timeout SECONDS          bound for the program run and each pack call; default: 120
+  --timeout SECONDS          bound for the program run and each pack call: a whole number of seconds
+                             from 1 to ${TIMEOUT_MAX_S}; default: 120
   -v, --verbose              time breakdown on stderr
 
 Exit status: 0 no mandatory violation, 1 mandatory violations, 2 error.
@@ -70,9 +76,10 @@ function parseFlags(argv: string[], io: CliIO) {
   const format = values.format ?? "text";
   if (!(FORMATS as readonly string[]).includes(format))
     throw new Error(`--format '${format}' is not one of ${FORMATS.join(", ")}`);
-  const seconds = Number(values.timeout ?? 120);
-  if (!Number.isFinite(seconds) || seconds <= 0)
-    throw new Error(`--timeout '${values.timeout}' is not a positive number of seconds`);
+  const timeout = values.timeout ?? "120";
+  const seconds = Number(timeout);
+  if (!/^[0-9]+$/.test(timeout) || seconds < 1 || seconds > TIMEOUT_MAX_S)
+    throw new Error(`--timeout '${timeout}' is not a whole number of seconds from 1 to ${TIMEOUT_MAX_S}`);
   const stack = values.stack ?? "dev";
   if (!/^[A-Za-z0-9_.-]+$/.test(stack))
     throw new Error(`--stack '${stack}' is not a stack name (letters, digits, '-', '_', '.')`);
@@ -94,11 +101,39 @@ function parseFlags(argv: string[], io: CliIO) {
     file: at(values.file),
     format: format as Format,
     output: at(values.output),
+    outputGiven: values.output,
     docsUrl,
-    timeoutMs: Math.round(seconds * 1000),
+    timeoutMs: seconds * 1000,
     verbose: values.verbose === true,
     help: values.help === true,
   };
+}
+
+/**
+ * Refuses an --output the report could not be written to, before the run (which takes seconds):
+ * a folder, a missing folder, a place this user cannot write. Leaves nothing behind: a new file is
+ * created and removed again, an existing one opened without truncating it (as root, only trying
+ * tells: the permission bits do not).
+ */
+function checkOutput(file: string, shown: string): void {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  const expected = "expected a file name in an existing, writable folder, e.g. reports/policy.sarif";
+  if (stat?.isDirectory()) throw new Error(`--output ${shown} is a folder; ${expected}`);
+  if (stat && !stat.isFile()) throw new Error(`--output ${shown} is not a regular file; ${expected}`);
+  const dir = path.dirname(file);
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new Error(`--output ${shown}: folder ${dir} does not exist; ${expected}`);
+  try {
+    if (stat) {
+      fs.closeSync(fs.openSync(file, "r+"));
+    } else {
+      fs.closeSync(fs.openSync(file, "wx"));
+      fs.unlinkSync(file);
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new Error(`--output ${shown} cannot be written (${code}); ${expected}`, { cause: e });
+  }
 }
 
 /** Runs the check; returns the exit status. Never throws. `parts`: see checkProgram (tests). */
@@ -118,6 +153,10 @@ export async function main(argv: string[], io: CliIO = processIO, parts: Parts =
   try {
     if (!fs.statSync(flags.cwd, { throwIfNoEntry: false })?.isDirectory())
       throw new Error(`--cwd ${flags.cwd} is not a folder`);
+    // Bad paths are refused before anything starts, each with one line.
+    const packProblem = policyPackDirProblem(flags.packDir, flags.packDirGiven);
+    if (packProblem) throw new Error(packProblem);
+    if (flags.output) checkOutput(flags.output, flags.outputGiven ?? flags.output);
     const file = flags.policyConfigFile;
     let policyConfig: { text: string; file: string } | undefined;
     try {
@@ -144,7 +183,6 @@ export async function main(argv: string[], io: CliIO = processIO, parts: Parts =
   });
   if (flags.output) {
     try {
-      fs.mkdirSync(path.dirname(flags.output), { recursive: true });
       fs.writeFileSync(flags.output, text);
     } catch (e) {
       io.stderr(

@@ -109,8 +109,49 @@ function shown(key: ConfigKey, raw: string): string {
   return raw.length > SHOWN_VALUE_MAX ? `${quoted} (${raw.length} characters)` : quoted;
 }
 
+/** Levenshtein distance: insertions, deletions and substitutions (two rows of the usual table). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
+}
+
+/**
+ * A warning for each key of this project's namespace that Pulumi.yaml does not declare: the CLI
+ * passes such a key silently, so a typo (createAcessKey: true) would leave the default in force.
+ * Other namespaces (aws:region) belong to their providers.
+ */
+export function undeclaredKeyWarnings(fullKeys: string[]): string[] {
+  const declared = Object.keys(PROJECT.config);
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const undeclared = fullKeys
+    .filter((k) => k.startsWith(prefix) && !declared.includes(k.slice(prefix.length)))
+    .sort();
+  return undeclared.map((fullKey) => {
+    const key = fullKey.slice(prefix.length).toLowerCase();
+    const [nearest] = declared
+      .map((d) => ({ d, distance: editDistance(key, d.toLowerCase()) }))
+      .sort((a, b) => a.distance - b.distance);
+    // A third of the key's letters (at least 2) apart still reads as a typo; beyond, list them all.
+    const hint =
+      nearest.distance <= Math.max(2, Math.floor(key.length / 3))
+        ? `did you mean ${nearest.d}?`
+        : `the keys are ${declared.join(", ")}`;
+    return `${quote(fullKey)} is not a key of this project (Pulumi.yaml), so it has no effect; ${hint}`;
+  });
+}
+
 /** `source` is the stack's config, or a plain map in tests. */
 export async function loadConfig(source = stackConfig): Promise<BootstrapConfig> {
+  // Here, not in the gate: `pulumi preview` and `npm run check` both run the program.
+  if (source === stackConfig)
+    for (const warning of undeclaredKeyWarnings(Object.keys(pulumi.runtime.allConfig())))
+      void pulumi.log.warn(warning);
   const problems: string[] = [];
   const problem = (key: ConfigKey, raw: string, what: string, expected: string) =>
     problems.push(`${fullKey(key)}: ${shown(key, raw)} ${what}; expected ${expected}`);

@@ -88,7 +88,9 @@ function makeReport(info: PolicyInfo, waivers: Waiver[], reportViolation: policy
       const w = verdict.kind === "waived" ? verdict.waiver : undefined;
       const why = w ? `WAIVED until ${w.expires} (${w.reason}): ` : "";
       (reportViolation as unknown as ReportObject)({
-        message: safe(`${info.description}\n${why}${text}`),
+        // Each line made safe on its own: safeLine strips newlines, and the SDK's layout for a
+        // string finding is the description, then the detail on the next line.
+        message: `${safe(info.description)}\n${safe(why)}${text}`,
         urn: target?.urn,
         enforcementLevel: "advisory",
       });

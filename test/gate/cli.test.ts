@@ -10,6 +10,7 @@ import * as path from "node:path";
 import AjvDraft04 from "ajv-draft-04";
 import { XMLParser } from "fast-xml-parser";
 import type { PolicyPack } from "../../gate/analyzer";
+import type { Parts } from "../../gate/check";
 import { main, type CliIO } from "../../gate/cli";
 import { fixture, ROOT, sharedDevPack } from "./helpers";
 
@@ -40,7 +41,10 @@ describe("gate CLI: flags, formats and exit statuses", function () {
   for (const [argv, message] of [
     [["--nope"], /^error: Unknown option '--nope'/],
     [["--format", "xml"], /^error: --format 'xml' is not one of text, json, sarif, junit/],
-    [["--timeout", "0"], /^error: --timeout '0' is not a positive number of seconds/],
+    [["--timeout", "0"], /^error: --timeout '0' is not a whole number of seconds from 1 to 3600\n/],
+    [["--timeout", "1.5"], /^error: --timeout '1\.5' is not a whole number of seconds from 1 to 3600\n/],
+    [["--timeout", "3601"], /^error: --timeout '3601' is not a whole number of seconds from 1 to 3600\n/],
+    [["--timeout", "1e3"], /^error: --timeout '1e3' is not a whole number of seconds from 1 to 3600\n/],
     [["--state", "a.json", "--file", "b.json"], /^error: --state and --file exclude each other/],
     [["--docs-url", "docs/"], /^error: --docs-url 'docs\/' is not an absolute URL/],
   ] as const) {
@@ -49,6 +53,78 @@ describe("gate CLI: flags, formats and exit statuses", function () {
       assert.equal(r.code, 2);
       assert.match(r.stderr, message);
       assert.match(r.stderr, /\nusage: npm run check -- /);
+    });
+  }
+
+  // Refused before anything starts: no pack, no program (they would fail first, or after seconds).
+  const nothingStarts: Parts = {
+    get pack(): PolicyPack {
+      throw new Error("the pack was asked for");
+    },
+    get inProcess(): boolean {
+      throw new Error("the program was started");
+    },
+  };
+  const refused = async (argv: string[], cwd = ROOT) => {
+    const { cli, out } = io(cwd);
+    const code = await main(argv, cli, nothingStarts);
+    assert.equal(code, 2, out.stderr);
+    assert.equal(out.stdout, "");
+    assert.equal(out.stderr.split("\n").length, 2, `one line: ${out.stderr}`);
+    return out.stderr;
+  };
+
+  it("refuses a --policy-pack folder that does not exist, in one line (not `spawn node ENOENT`)", async () => {
+    assert.equal(
+      await refused(["--policy-pack", "nope"]),
+      "error: --policy-pack nope: no such folder (expected the policy pack's folder, e.g. ./policy)\n",
+    );
+    assert.match(
+      await refused(["--policy-pack", "package.json"]),
+      /^error: --policy-pack package\.json: not a folder/,
+    );
+  });
+
+  it("refuses a --policy-pack folder without PulumiPolicy.yaml in the Pulumi CLI's words", async () => {
+    assert.equal(
+      await refused(["--policy-pack", "gate"]),
+      `error: failed to load Pulumi policy project located at "gate": open ${path.join("gate", "PulumiPolicy.yaml")}: no such file or directory\n`,
+    );
+  });
+
+  /** A folder nobody may create files in: chmod 555, or for root (who ignores the bits) sysfs. */
+  function readOnlyFolder(): string {
+    const ro = fs.mkdtempSync(path.join(os.tmpdir(), "gate-ro-"));
+    fs.chmodSync(ro, 0o555);
+    try {
+      fs.writeFileSync(path.join(ro, "probe"), "");
+    } catch {
+      return ro;
+    }
+    fs.rmSync(ro, { recursive: true });
+    return "/sys";
+  }
+
+  for (const [what, output, message] of [
+    ["a folder", () => os.tmpdir(), /^error: --output \S+ is a folder; expected a file name/],
+    [
+      "a path in a missing folder",
+      () => path.join(dir, "missing", "policy.sarif"),
+      /^error: --output \S+: folder \S+missing does not exist; expected a file name/,
+    ],
+    [
+      "a path in a read-only folder",
+      () => path.join(readOnlyFolder(), "policy.sarif"),
+      /^error: --output \S+ cannot be written \(EACCES\); expected a file name/,
+    ],
+  ] as const) {
+    it(`refuses --output that is ${what} before the run, writing nothing`, async () => {
+      const file = output();
+      const folder = path.dirname(file);
+      const listing = () => (fs.existsSync(folder) ? fs.readdirSync(folder).sort() : "no folder");
+      const before = listing();
+      assert.match(await refused(["--format", "sarif", "--output", file]), message);
+      assert.deepEqual(listing(), before);
     });
   }
 
@@ -68,6 +144,32 @@ describe("gate CLI: flags, formats and exit statuses", function () {
       r.stderr,
       /^error: policy pack .* refused Configure: .*unknown policy "bootstrap-user-no-grups"/,
     );
+  });
+
+  it("shows a waived finding as preview does (description, then detail) and a stale waiver's URN whole", async () => {
+    const expires = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const urn = (type: string, name: string) => `urn:pulumi:dev::management-bootstrap::${type}::${name}`;
+    const gone = urn("aws:iam/accessKey:AccessKey", "bootstrap-access-key-that-was-deleted-long-ago");
+    const file = path.join(dir, "waivers.json");
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        "bootstrap-credentials-encrypted": {
+          waivers: [
+            {
+              urn: urn("aws:iam/userLoginProfile:UserLoginProfile", "console-login"),
+              reason: "OPS-1",
+              expires,
+            },
+            { urn: gone, reason: "OPS-2", expires },
+          ],
+        },
+      }),
+    );
+    const r = await run(["--policy-pack-config", file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {10}Console passwords .*\(pgpKey set\)\.\n {10}WAIVED until \S+ \(OPS-1\): /m);
+    assert.ok(r.stdout.includes(`for "${gone}" matches no resource of this stack`), r.stdout);
   });
 
   it("writes SARIF 2.1.0 that validates, with absolute help URLs", async () => {
@@ -137,6 +239,24 @@ describe("gate CLI: flags, formats and exit statuses", function () {
     assert.match(
       r.stdout,
       /Summary: 6 to create; 0 mandatory and \d+ advisory policy violations?; policy check passed\./,
+    );
+  });
+
+  it("shows the program's warning for a stack key Pulumi.yaml does not declare", async () => {
+    // The real program and project, with a stack whose key has a typo.
+    const project = path.join(dir, "typo");
+    fs.mkdirSync(project);
+    const pulumiYaml = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
+    fs.writeFileSync(path.join(project, "Pulumi.yaml"), `${pulumiYaml}main: ${JSON.stringify(ROOT)}\n`);
+    fs.writeFileSync(
+      path.join(project, "Pulumi.dev.yaml"),
+      "config:\n  aws:region: us-east-1\n  management-bootstrap:projectName: acme\n  management-bootstrap:createAcessKey: true\n",
+    );
+    const r = await run(["--cwd", project, "--policy-pack", path.join(ROOT, "policy")]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Diagnostics:\n {4}warning: .*"management-bootstrap:createAcessKey" is not a key of this project \(Pulumi\.yaml\), so it has no effect; did you mean createAccessKey\?$/m,
     );
   });
 

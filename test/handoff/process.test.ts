@@ -34,12 +34,15 @@ describe("handoff CLIs as processes (npm scripts, exit status, streams, working 
     scripts: Record<string, string>;
   };
 
-  it("npm scripts start each tool with stock ts-node (no type check: npm test does that)", () => {
+  it("npm scripts check Node, then start each tool with stock ts-node (no type check: npm test does that)", () => {
     assert.equal(
       packageJson.scripts["leverage-credentials"],
-      "ts-node --transpile-only handoff/leverageCredentials.ts",
+      "node .ci/check-node.js && ts-node --transpile-only handoff/leverageCredentials.ts",
     );
-    assert.equal(packageJson.scripts["show-password"], "ts-node --transpile-only handoff/showPassword.ts");
+    assert.equal(
+      packageJson.scripts["show-password"],
+      "node .ci/check-node.js && ts-node --transpile-only handoff/showPassword.ts",
+    );
   });
 
   // Few processes: the in-process tests cover behaviour.

@@ -79,18 +79,32 @@ describe("policy lib: waivers name one resource", () => {
       },
     });
     assert.equal(waived.diagnostics[0].enforcementLevel, "advisory");
-    assert.match(waived.diagnostics[0].message, /WAIVED until .* \(migration\)/);
+    // Description, then the detail on the next line, as for any finding (pulumi preview shows both).
+    const [description, detail, ...more] = waived.diagnostics[0].message.split("\n");
+    assert.equal(description, noGroups.description);
+    assert.match(detail, /^WAIVED until .* \(migration\): UserGroupMembership "m" adds/);
+    assert.deepEqual(more, []);
   });
-  it("a waiver that matches no resource of the stack is reported as stale", async () => {
+  it("a waiver that matches no resource of the stack is reported as stale, its URN whole", async () => {
     const stale = policies.find((p) => p.name === "waivers-not-stale")!;
+    // Longer than a quoted value's usual cut (80): a URN is not secret, and a cut one cannot be found.
+    const gone = urnOf(T.userGroupMembership, "bootstrap-user-in-the-administrators-group-gone");
     const configs = {
       "bootstrap-user-no-groups": {
-        waivers: [{ type: T.userGroupMembership, name: "gone", reason: "r", expires: days(3) }],
+        waivers: [
+          { type: T.userGroupMembership, name: "gone", reason: "r", expires: days(3) },
+          { urn: gone, reason: "r", expires: days(3) },
+        ],
       },
     };
     const o = await withStack({ policyConfigs: configs }, () => runPolicy(stale, goodStack()));
-    assert.equal(o.diagnostics.length, 1);
+    assert.equal(o.diagnostics.length, 2);
     assert.match(o.diagnostics[0].message, /matches no resource of this stack: it is stale/);
+    assert.ok(gone.length > 100);
+    assert.ok(
+      o.diagnostics[1].message.includes(`for "${gone}" matches no resource`),
+      o.diagnostics[1].message,
+    );
   });
 });
 

@@ -169,6 +169,27 @@ describe("program config: each bad value stops the program before anything is re
   });
 });
 
+describe("program config: a key Pulumi.yaml does not declare gets a warning (the CLI passes it silently)", function () {
+  const warning = (key: string, hint: string) =>
+    `warning: [runtime] "management-bootstrap:${key}" is not a key of this project (Pulumi.yaml), so it has no effect; ${hint}`;
+
+  it("names the nearest declared key for a typo, and the run goes on with the default", async () => {
+    const run = await runProgram(stackConfig({ createAcessKey: "true" }));
+    assert.deepEqual(run.warnings, [warning("createAcessKey", "did you mean createAccessKey?")]);
+    assert.ok(!run.resources.some((r) => r.type === "aws:iam/accessKey:AccessKey"), "the typo had no effect");
+  });
+
+  it("ignores case in the comparison, lists the keys when none is near, and leaves aws:region alone", async () => {
+    const run = await runProgram(stackConfig({ PASSWORDLENGTH: "40", region: "us-east-1" }));
+    assert.deepEqual(run.warnings, [
+      warning("PASSWORDLENGTH", "did you mean passwordLength?"),
+      warning("region", `the keys are ${CONFIG_KEYS.join(", ")}`),
+    ]);
+    // The harness sets aws:region, a declared key of the provider's namespace: no warning for it.
+    assert.deepEqual((await runProgram(stackConfig())).warnings, []);
+  });
+});
+
 describe("program config: Pulumi.yaml and the example stack", function () {
   type Declared = { type?: string; default?: unknown; description?: string };
   const project = yaml.load(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {

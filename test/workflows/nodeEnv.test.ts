@@ -11,7 +11,7 @@ const PIN = readFileSync(path.join(ROOT, ".node-version"), "utf8").trim();
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { nodeVersionProblem } = require("../../.ci/check-node.js") as {
-  nodeVersionProblem(version: string, engines: string): string;
+  nodeVersionProblem(version: string, engines: string, command?: string): string;
 };
 
 function has(shell: string): boolean {
@@ -189,6 +189,58 @@ describe(".ci/node-env.sh (Node of .node-version first on PATH) and npm test's N
       };
       assert.equal(pkg.scripts.pretest, "node .ci/check-node.js");
       assert.equal(nodeVersionProblem(PIN, pkg.engines.node), "");
+    });
+  });
+
+  describe("every npm script that loads @pulumi/pulumi checks Node first (.ci/check-node.js)", () => {
+    // lint and format run on Node 20 (eslint, prettier): unchecked.
+    // Each with arguments that keep a regression (the tool running after all) quick: help, a dry run.
+    const SCRIPTS = {
+      check: ["--help"],
+      "show-password": ["--help"],
+      "leverage-credentials": ["--help"],
+      "engine:pulumi": ["version"],
+      "test:engine": ["--dry-run"],
+    };
+    const OLD_NODE = "/usr/bin/node"; // the machine's own Node, older than engines on this project's machines
+    let oldVersion = "";
+    before(function () {
+      try {
+        oldVersion = execFileSync(OLD_NODE, ["--version"], { encoding: "utf8" }).trim();
+      } catch {
+        this.skip();
+      }
+      if (Number(/^v(\d+)/.exec(oldVersion)?.[1]) >= 22) this.skip();
+    });
+
+    it("on an older Node each says so in one line on stderr and stops before its tool loads", async () => {
+      // The old Node and its npm, as for someone who forgot `source .ci/node-env.sh`; no Go (no build).
+      const env = { ...process.env, PATH: `${path.dirname(OLD_NODE)}:/bin` };
+      const results = await Promise.all(
+        Object.entries(SCRIPTS).map(([script, args]) =>
+          run("npm", ["run", "--silent", script, "--", ...args], { cwd: ROOT, env, timeout: 60_000 }).then(
+            (r) => ({ script, code: 0, ...r }),
+            (e: { code: number; stdout: string; stderr: string }) => ({ script, ...e }),
+          ),
+        ),
+      );
+      for (const r of results) {
+        assert.deepEqual(
+          { script: r.script, code: r.code, stdout: r.stdout, stderr: r.stderr },
+          {
+            script: r.script,
+            code: 1,
+            stdout: "",
+            stderr: `npm run ${r.script} needs Node >=22 (package.json engines), this is Node ${oldVersion}: run \`source .ci/node-env.sh\` first, which puts the Node of .node-version on PATH\n`,
+          },
+        );
+      }
+    });
+
+    it("prints nothing on a new enough Node (show-password's output goes through pipes)", async () => {
+      const env = { ...process.env, npm_lifecycle_event: "show-password" };
+      const r = await run(process.execPath, [".ci/check-node.js"], { cwd: ROOT, env });
+      assert.deepEqual(r, { stdout: "", stderr: "" });
     });
   });
 });

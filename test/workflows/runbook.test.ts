@@ -182,3 +182,15 @@ describe("docs/runbook.md", () => {
     for (const script of scripts) assert.ok(script in pkg.scripts, `npm run ${script} exists`);
   });
 });
+
+describe("the repository's references", () => {
+  it("cite what a clone has or a public URL, never a folder beside the repository", () => {
+    const files = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" })
+      .split("\0")
+      .filter((f) => f && existsSync(path.join(ROOT, f)));
+    // A folder beside the clone (the seed notes, the work folders) exists only where this was written.
+    const outside = /(?:^|[\s("'`])(?:\.\.\/)+shared\/|\/work\/(?:shared|notes|main|wt-)/m;
+    const problems = files.filter((f) => outside.test(readFileSync(path.join(ROOT, f), "utf8")));
+    assert.deepEqual(problems, []);
+  });
+});
