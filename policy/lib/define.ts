@@ -233,16 +233,17 @@ export function stackPolicy<C = object>(info: PolicyInfo, check: StackCheck<C>) 
     ...meta,
     validateStack: (args, reportViolation) => {
       const { config, report } = start(args, reportViolation);
-      const config_ = configSecrets();
+      const fromConfig = configSecrets();
       const subjects = args.resources.map(subjectOf);
       const secretsOf = new Map(subjects.map(({ s, secrets }) => [s, secrets]));
       // One resource at a time, only its own secrets are secret; over the whole stack, all of them.
-      const all = new Secrets().merge(config_, ...secretsOf.values());
+      const all = new Secrets().merge(fromConfig, ...secretsOf.values());
       within(all, () =>
         check([...secretsOf.keys()], config, report, (list, body) => {
           for (const s of list) {
-            const own = new Secrets().merge(config_, secretsOf.get(s) ?? all);
+            const own = new Secrets().merge(fromConfig, secretsOf.get(s) ?? all);
             within(own, () => judge(s, report, () => body(s), true));
+            all.merge(own); // with what was parsed from its secret texts (template logical IDs)
           }
         }),
       );

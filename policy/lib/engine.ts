@@ -43,10 +43,14 @@ const ARCHIVE: string = pulumi.runtime.specialArchiveSig;
  * Before @pulumi/policy unwraps secrets: each secret becomes `{ [MARK]: value }` (./secrets.ts), so the
  * pack knows what came from a secret; an export's `plaintext` is its value, a `ciphertext` an unknown.
  * What deserializeProperties would choke on is refused, naming its path, but never a path inside a secret.
- * `secrets`: everything inside the secrets, for the net over error lines.
+ * `secrets`: everything inside the secrets, for the net over error lines; `changed`: whether any was marked.
  */
-export function prepareProps(props: unknown, where: string): { props: unknown; secrets: Secrets } {
+export function prepareProps(
+  props: unknown,
+  where: string,
+): { props: unknown; secrets: Secrets; changed: boolean } {
   const secrets = new Secrets();
+  let changed = false;
   const bad = (at: string, what: string, inSecret: boolean): never => {
     const place = `property ${at || "(root)"}${inSecret ? " (inside a secret)" : ""}`;
     throw new PackInputError(`${where}: ${place} is a malformed ${what}`);
@@ -74,6 +78,7 @@ export function prepareProps(props: unknown, where: string): { props: unknown; s
       else if (typeof o.ciphertext === "string") value = pulumi.runtime.unknownValue;
       else return bad(at, "secret (no value, plaintext or ciphertext)", inSecret);
       secrets.add(value);
+      changed = true;
       return markSecret(value);
     }
     if (sig === ASSET)
@@ -91,7 +96,8 @@ export function prepareProps(props: unknown, where: string): { props: unknown; s
     }
     return bad(at, "special value (unknown signature)", inSecret);
   };
-  return { props: walk(props, "", 0, false), secrets };
+  const out = walk(props, "", 0, false);
+  return { props: changed ? out : props, secrets, changed };
 }
 
 function prepareRequest(r: rpc.AnalyzeRequest | rpc.AnalyzerResource, secrets: Secrets) {
@@ -101,7 +107,7 @@ function prepareRequest(r: rpc.AnalyzeRequest | rpc.AnalyzerResource, secrets: S
     const where = `${holder.getType()} ${JSON.stringify(holder.getName())}`;
     const prepared = prepareProps(s.toJavaScript(), where);
     secrets.merge(prepared.secrets);
-    holder.setProperties(Struct.fromJavaScript(prepared.props as never));
+    if (prepared.changed) holder.setProperties(Struct.fromJavaScript(prepared.props as never));
   }
 }
 
