@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import type { PolicyPack } from "../../gate/analyzer";
 import { checkExport } from "../../gate/check";
 import { FORMATS, render } from "../../gate/report";
@@ -115,5 +116,26 @@ describe("gate reports: secrets by provenance (issue 20), through --file and eve
       assert.doesNotMatch(text, /\bbob\b|hidden-key|HiddenLogicalId|hidden-user|passwordLength 8\b/, format);
       assert.match(text, /adds the bootstrap user .{0,6}mgmt-org-admin.{0,6} to IAM group/, format);
     }
+  });
+
+  it("no key path into a secret in the error line of a malformed export", async () => {
+    const bad = { "hidden-path": { [pulumi.runtime.specialSigKey]: "not-a-signature" } };
+    const resources = [
+      {
+        urn: urn(T.user, "u"),
+        type: T.user,
+        custom: true,
+        inputs: {},
+        outputs: { name: secretIn("plaintext", bad as never) },
+      },
+    ];
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gate-provenance-")), "state.json");
+    fs.writeFileSync(file, JSON.stringify({ version: 3, deployment: { resources } }));
+    const pack = await sharedDevPack();
+    await assert.rejects(checkExport({ file, packDir: PACK, timeoutMs: 60_000 }, { pack }), (e: Error) => {
+      assert.match(e.message, /property \.name \(inside a secret\) is a malformed special value/);
+      assert.doesNotMatch(e.message, /hidden-path/);
+      return true;
+    });
   });
 });
