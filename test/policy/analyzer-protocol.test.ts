@@ -8,7 +8,12 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  ConfigureAnalyzerRequest,
+  PolicyConfig as PolicyConfigMessage,
+} from "@pulumi/pulumi/proto/analyzer_pb";
 import { PolicyPack, type PolicyConfig } from "../../gate/analyzer";
 import type { PlannedResource } from "../../gate/run-program";
 import { T } from "../../policy/lib/resource-types";
@@ -278,6 +283,28 @@ describe("policy pack over the Analyzer protocol (started as the CLI does)", fun
       /"bootstrap-user-no-groups": advisory instead of mandatory, until .* \(reason: OPS-9\)/,
     );
     await configure(pack);
+  });
+
+  it("Configure: __proto__ as a policy name is refused, though protobuf's JS map drops it (issue 19)", async () => {
+    // As the engine sends `{"__proto__": "disabled"}`: the bytes by hand, since this client's map drops the key too.
+    const req = new ConfigureAnalyzerRequest();
+    req.getPolicyconfigMap().set("xxproto__", new PolicyConfigMessage().setEnforcementlevel(2));
+    const bytes = Buffer.from(
+      Buffer.from(req.serializeBinary()).toString("latin1").replace("xxproto__", "__proto__"),
+      "latin1",
+    );
+    const client = (pack as unknown as { client: grpc.Client }).client;
+    const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+      client.makeUnaryRequest(
+        "/pulumirpc.Analyzer/Configure",
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        bytes,
+        (e) => resolve(e),
+      ),
+    );
+    assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(err.details, /unknown policy "__proto__"/);
   });
 
   it("Analyze: a waiver by type and name is not borrowed by a same-named resource under a component", async () => {
