@@ -3,7 +3,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import type * as policy from "@pulumi/policy";
 import { sameIamUserName } from "../../lib/naming";
 import { quote, safeLine } from "../../lib/text";
-import { PackInputError } from "./engine";
+import { getPolicyConfigs, PackInputError } from "./engine";
 import { CannotCheck, describe, plain, type Subject } from "./iam";
 import { configSecrets, Secrets, secretsNow, unmark, within } from "./secrets";
 import {
@@ -173,8 +173,13 @@ function makeReport(info: PolicyInfo, waivers: Waiver[], reportViolation: policy
   const today = todayUtc();
   // The last-resort net: values of what is secret now, searched for in the whole line.
   const safe = (text: string) => safeLine(text, secretsNow().list());
+  // A finding of an overridden rule says so, as a waived one does.
+  const o = overridesOf(getPolicyConfigs()).find((x) => x.policy === info.name);
+  const overridden = o
+    ? `OVERRIDDEN until ${String(o.expires)} (${String(o.reason)}; ${o.changes.join(", ")}): `
+    : "";
   return (message, target, advisory = false) => {
-    const text = safe(message);
+    const text = safe(overridden + message);
     const verdict = target ? findWaiver(waivers, target, today) : { kind: "none" as const };
     if (advisory || verdict.kind === "waived") {
       const w = verdict.kind === "waived" ? verdict.waiver : undefined;

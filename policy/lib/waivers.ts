@@ -8,7 +8,7 @@ export const waiverKnobs: Record<"waivers" | "waiverMaxDays", Property> = {
     type: "array",
     default: [],
     description:
-      "Waivers for this policy: each names one resource (`urn`, or `type` and `name`), a reason and an expiry date (YYYY-MM-DD, inclusive, UTC, at most waiverMaxDays ahead).",
+      "Waivers for this policy: each names one resource (`urn`, or `type` and `name` of a top-level resource), a reason and an expiry date (YYYY-MM-DD, inclusive, UTC, at most waiverMaxDays ahead).",
     items: {
       type: "object",
       additionalProperties: false,

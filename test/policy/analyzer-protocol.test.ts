@@ -272,7 +272,12 @@ describe("policy pack over the Analyzer protocol (started as the CLI does)", fun
     );
     const why = { reason: "OPS-9", expires: daysFromToday(10) };
     await send({ "bootstrap-user-no-groups": { enforcementLevel: "advisory", properties: why } });
-    assert.equal((await pack.analyze(membership))[0].enforcementLevel, "advisory");
+    const lowered = (await pack.analyze(membership))[0];
+    assert.equal(lowered.enforcementLevel, "advisory");
+    assert.match(
+      lowered.message,
+      /OVERRIDDEN until .* \(OPS-9; advisory instead of mandatory\): UserGroupMembership "m"/,
+    );
     const reported = (await pack.analyzeStack([membership], () => undefined)).filter(
       (d) => d.policyName === "policy-config-overrides",
     );
