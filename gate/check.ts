@@ -2,7 +2,8 @@
 import { fork } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REDACTED, isSecretValue, parseJson, safeLine } from "../lib/text";
+import * as pulumi from "@pulumi/pulumi";
+import { isSecretValue, parseJson, safeLine } from "../lib/text";
 import { PolicyPack, errorLine, type AnalyzerInfo, type Diagnostic, type LogEntry } from "./analyzer";
 import { reconcilePolicyConfig } from "./policy-config";
 import {
@@ -149,10 +150,13 @@ function programError(message: string): string {
   return (ts.length > 0 ? ts : lines).join("\n  ");
 }
 
-/** An export's value in wire form: a secret's value is `[secret]` unless the export holds its `plaintext`. */
+/**
+ * An export's value in wire form. A secret the export holds only as `ciphertext` (never decrypted here) is
+ * an unknown, so the pack reports that it could not check it, as it does for unknowns in preview.
+ */
 function toWire(v: unknown): unknown {
   if (isSecretValue(v)) {
-    let value: unknown = REDACTED;
+    let value: unknown = pulumi.runtime.unknownValue;
     if (typeof v.plaintext === "string") value = parseJson(v.plaintext, v.plaintext);
     else if ("value" in v) value = v.value;
     return secretWire(toWire(value));

@@ -32,6 +32,12 @@ export function reconcilePolicyConfig(
     };
   }
   const entries = Object.entries(given as Record<string, unknown>).map(([name, value]) => {
+    // `__proto__` cannot travel in Configure's protobuf map (it is dropped), and as a key of a plain object
+    // a name like `constructor` reads Object's own members: neither names a policy.
+    if (name in Object.prototype)
+      throw new PolicyConfigError(
+        `${file}: ${quote(name)} is not a policy name; expected a policy of the pack or "all"`,
+      );
     const { enforcementLevel, ...properties } =
       typeof value === "string" ? { enforcementLevel: value } : ((value ?? 0) as Record<string, unknown>);
     if (typeof value !== "string" && (value === null || typeof value !== "object" || Array.isArray(value))) {

@@ -35,12 +35,19 @@ function sortViolations(vs: Violation[]): Violation[] {
   });
 }
 
-/** Every secret of the plan, so no message can repeat one (policies see them unwrapped). */
-function scrubber(result: CheckResult): (text: string) => string {
-  const secrets = result.resources
-    .flatMap((r) => [...secretStrings(r.inputs), ...secretStrings(r.outputs)])
-    // A secret not known yet (a password in a preview) is the unknown sentinel: nothing to hide.
-    .filter((s) => s !== unknownValue);
+/**
+ * The last-resort net over a line about resource `urn`: that resource's secrets, searched for as text (the
+ * pack decides what is secret by where each value came from; this catches another pack's slip). Only that
+ * resource's: a secret elsewhere that equals a public value (the user name) must not hide it here.
+ * Lines about no resource get every secret of the plan.
+ */
+function scrubber(result: CheckResult, urn?: string): (text: string) => string {
+  const of = (r: CheckResult["resources"][number]) =>
+    [...secretStrings(r.inputs), ...secretStrings(r.outputs)]
+      // A secret not known yet (a password in a preview) is the unknown sentinel: nothing to hide.
+      .filter((s) => s !== unknownValue);
+  const own = result.resources.find((r) => r.urn === urn);
+  const secrets = own ? of(own) : result.resources.flatMap(of);
   return (text) => safeLine(text, secrets);
 }
 
@@ -102,10 +109,11 @@ function renderText(result: CheckResult, ctx: ReportContext): string {
   out.push(title + paint(2, " [offline: fake AWS]"), "", paint(1, "Resources:"));
   for (const r of declared(result)) {
     const op = r.op ?? (result.mode === "program" ? "create" : "same");
-    out.push(`  ${MARK[op]} ${shortType(r.type)}  ${scrub(r.name)}  ${paint(2, op)}`);
+    const own = scrubber(result, r.urn);
+    out.push(`  ${MARK[op]} ${shortType(r.type)}  ${own(r.name)}  ${paint(2, op)}`);
     if (op === "delete" || op === "same") continue;
     for (const [k, v] of Object.entries(result.mode === "file" ? r.outputs : r.inputs))
-      out.push(`        ${k}: ${scrub(shownValue(v))}`);
+      out.push(`        ${k}: ${own(shownValue(v))}`);
   }
   out.push("");
   if (Object.keys(result.outputs).length > 0) {
@@ -136,8 +144,9 @@ function renderText(result: CheckResult, ctx: ReportContext): string {
       const color = v.enforcementLevel === "mandatory" ? 31 : 33;
       const severity = v.severity ? ` [severity: ${v.severity}]` : "";
       out.push(`        - ${paint(color, `[${v.enforcementLevel}]${severity}  ${v.policyName}`)}`);
-      out.push(`          ${paint(2, scrub(v.resourceUrn))}`);
-      for (const line of lines(v.message, scrub)) out.push(`          ${line}`);
+      const own = scrubber(result, v.resourceUrn);
+      out.push(`          ${paint(2, own(v.resourceUrn))}`);
+      for (const line of lines(v.message, own)) out.push(`          ${line}`);
     }
   }
   out.push("", summaryLine(result));
@@ -148,11 +157,17 @@ function renderText(result: CheckResult, ctx: ReportContext): string {
 const JSON_KEYS = ["name", "description", "enforcementLevel", "severity", "url", "remediationSteps"] as const;
 
 function renderJson(result: CheckResult): string {
-  const scrub = scrubber(result);
-  const text = (message: string) => lines(message, scrub).join("\n");
-  const redact = (_k: string, x: unknown) =>
-    typeof x === "string" ? scrub(x) : (x as Record<string, unknown> | null)?.[specialSigKey] ? REDACTED : x;
-  const redactDeep = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? null, redact));
+  const text = (message: string, urn?: string) => lines(message, scrubber(result, urn)).join("\n");
+  const redactDeep = (v: unknown, urn?: string): unknown => {
+    const scrub = scrubber(result, urn);
+    const redact = (_k: string, x: unknown) =>
+      typeof x === "string"
+        ? scrub(x)
+        : (x as Record<string, unknown> | null)?.[specialSigKey]
+          ? REDACTED
+          : x;
+    return JSON.parse(JSON.stringify(v ?? null, redact));
+  };
   const report = {
     mode: result.mode,
     project: result.project,
@@ -161,7 +176,7 @@ function renderJson(result: CheckResult): string {
       urn,
       type,
       name,
-      inputs: redactDeep(inputs),
+      inputs: redactDeep(inputs, urn),
     })),
     ...(result.mode === "file"
       ? {}
@@ -180,7 +195,10 @@ function renderJson(result: CheckResult): string {
       version: p.version,
       policies: p.policies.map((policy) => Object.fromEntries(JSON_KEYS.map((k) => [k, policy[k]]))),
     })),
-    violations: sortViolations(result.violations).map((v) => ({ ...v, message: text(v.message) })),
+    violations: sortViolations(result.violations).map((v) => ({
+      ...v,
+      message: text(v.message, v.resourceUrn),
+    })),
     diagnostics: result.logs.map((l) => ({ severity: l.severity, urn: l.urn, message: text(l.message) })),
     uncheckedConfigKeys: result.uncheckedKeys,
     summary: result.summary,
@@ -197,7 +215,6 @@ const SARIF_LEVEL: Record<string, SarifResult.level> = {
 };
 
 function renderSarif(result: CheckResult, ctx: ReportContext): string {
-  const scrub = scrubber(result);
   const absolute = (url: string) => new URL(url, ctx.docsUrl).href;
   const physicalLocation = { artifactLocation: { uri: ctx.artifact }, region: { startLine: 1 } };
   const runs = result.packs.map((pack) => {
@@ -219,6 +236,7 @@ function renderSarif(result: CheckResult, ctx: ReportContext): string {
       ...(p.remediationSteps ? { help: { text: p.remediationSteps } } : {}),
     }));
     const results: SarifResult[] = sortViolations(result.violations).map((v) => {
+      const scrub = scrubber(result, v.resourceUrn);
       const ruleIndex = rules.findIndex((r) => r.id === v.policyName);
       const name = scrub(v.resourceUrn.split("::").pop() ?? v.resourceUrn);
       const resource = { name, fullyQualifiedName: scrub(v.resourceUrn), kind: "resource" };
@@ -252,10 +270,14 @@ function renderSarif(result: CheckResult, ctx: ReportContext): string {
 
 /** One suite per pack, one case per policy: mandatory violations fail it, disabled skips it. */
 function renderJunit(result: CheckResult, ctx: ReportContext): string {
-  const scrub = scrubber(result);
   // XML 1.0 allows no control characters but tab and newline; each line is stripped.
-  const xmlLine = (line: string) => stripControl(scrub(line));
-  const text = (s: string) => s.split("\n").map(xmlLine).join("\n");
+  const text = (s: string, urn?: string) => {
+    const scrub = scrubber(result, urn);
+    return s
+      .split("\n")
+      .map((line) => stripControl(scrub(line)))
+      .join("\n");
+  };
   const time = (result.timings.totalMs / 1000).toFixed(3);
   const tally = (cases: { failure: unknown[]; skipped?: unknown }[]) => ({
     "@_tests": cases.length,
@@ -278,12 +300,14 @@ function renderJunit(result: CheckResult, ctx: ReportContext): string {
         skipped: p.enforcementLevel === "disabled" ? { "@_message": "policy disabled" } : undefined,
         failure: mandatory.map((v) => ({
           "@_type": "mandatory",
-          "@_message": text(`${p.name}: ${v.resourceUrn}`),
-          "#text": text(`${v.resourceUrn}\n${v.message}`),
+          "@_message": text(`${p.name}: ${v.resourceUrn}`, v.resourceUrn),
+          "#text": text(`${v.resourceUrn}\n${v.message}`, v.resourceUrn),
         })),
         "system-out":
           advisory.length > 0
-            ? text(advisory.map((v) => `[advisory] ${v.resourceUrn}\n${v.message}`).join("\n\n"))
+            ? advisory
+                .map((v) => text(`[advisory] ${v.resourceUrn}\n${v.message}`, v.resourceUrn))
+                .join("\n\n")
             : undefined,
       };
     });

@@ -1,5 +1,7 @@
 /**
- * The one way a value reaches a message, a report or an error line. Secrets are redacted before the text is
+ * The one way a value reaches a message, a report or an error line. A value in the engine's secret wire form
+ * prints as `[secret]`; what else is secret the caller decides by provenance (policy/lib/secrets.ts) and
+ * passes as `secrets`, searched for as text only as a last-resort net. They are redacted before the text is
  * cut or escaped: cut in half, or with `"` and `\` escaped, a secret no longer matches and leaks in pieces.
  * Control characters never pass: no ANSI or OSC sequence, no newline that starts a fake `::error::` CI line.
  */

@@ -1,16 +1,31 @@
 // Every policy's plumbing, so that a policy module holds only its rule.
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import type * as policy from "@pulumi/policy";
-import { safeLine } from "../../lib/text";
-import { knownSecrets, PackInputError } from "./engine";
+import { sameIamUserName } from "../../lib/naming";
+import { quote, safeLine } from "../../lib/text";
+import { getPolicyConfigs, PackInputError } from "./engine";
 import { CannotCheck, describe, plain, type Subject } from "./iam";
-import { findWaiver, todayUtc, waiverKnobs, waiverProblems, waiverTarget, type Waiver } from "./waivers";
+import { configSecrets, Secrets, secretsNow, unmark, within } from "./secrets";
+import {
+  expiryProblem,
+  findWaiver,
+  overrideKnobs,
+  todayUtc,
+  waiverKnobs,
+  waiverProblems,
+  waiverTarget,
+  type Waiver,
+} from "./waivers";
 
 type Metadata = Required<Pick<policy.Policy, "name" | "description" | "severity" | "remediationSteps">>;
 type Knobs = policy.PolicyConfigSchema["properties"];
-/** A policy's metadata, and the knobs of its config besides the waivers. */
-export type PolicyInfo = Metadata & { enforcementLevel: "mandatory" | "advisory"; knobs?: Knobs };
-type Config<C> = C & { waivers: Waiver[]; waiverMaxDays: number };
+/** A policy's metadata, and the knobs of its config besides the waivers; `alwaysOn`: it cannot be disabled. */
+export type PolicyInfo = Metadata & {
+  enforcementLevel: "mandatory" | "advisory";
+  knobs?: Knobs;
+  alwaysOn?: boolean;
+};
+type Config<C> = C & { waivers: Waiver[]; waiverMaxDays: number; reason?: string; expires?: string };
 /** Report a finding about `target` (default: the resource judged); `advisory` lowers its level. */
 type Report = (message: string, target?: Subject, advisory?: boolean) => void;
 // One resource at a time, so that a value unknown in one resource hides nothing about the others.
@@ -34,6 +49,9 @@ function ajvError(e: ErrorObject): string {
   return `${where} ${e.message ?? "is invalid"}`;
 }
 
+/** What Configure judges of each policy beyond its schema: its declared level, its default userName. */
+const declared = new Map<string, { level: string; userName?: string; alwaysOn?: boolean }>();
+
 // Ajv fills `data` in with the knobs' defaults (useDefaults).
 function problemsOf(name: string, data: unknown): string[] {
   if (name === "all") {
@@ -42,20 +60,87 @@ function problemsOf(name: string, data: unknown): string[] {
       : [];
   }
   const validate = validators.get(name);
-  if (!validate) return [`unknown policy "${name}" (the pack has ${[...validators.keys()].join(", ")})`];
+  if (!validate) return [`unknown policy ${quote(name)} (the pack has ${[...validators.keys()].join(", ")})`];
   if (!validate(data)) return (validate.errors ?? []).map((e) => `${name}: ${ajvError(e)}`);
   const c = data as Config<object>;
   return waiverProblems(c.waivers, c.waiverMaxDays, todayUtc()).map((p) => `${name}: ${p}`);
 }
 
-/** Every problem of a whole policy-pack config (policy name to knobs): what Configure rejects. */
-export function configProblems(config: ReadonlyMap<string, unknown>): string[] {
-  return [...config].flatMap(([name, knobs]) => problemsOf(name, structuredClone(knobs ?? {})));
+/** A change of a policy's config that weakens the runbook, with its reason and expiry (if given). */
+export type Override = { policy: string; changes: string[]; reason?: unknown; expires?: unknown };
+
+/**
+ * The changes that weaken a rule: a mandatory rule lowered to advisory or disabled, a `userName` other
+ * than the runbook's user. `config`: each policy's knobs and `enforcementLevel`, as Configure sends them.
+ */
+export function overridesOf(config: ReadonlyMap<string, Record<string, unknown>>): Override[] {
+  return [...declared].flatMap(([policy, d]) => {
+    const c = config.get(policy) ?? {};
+    const changes: string[] = [];
+    const level = c.enforcementLevel;
+    if (d.level === "mandatory" && (level === "advisory" || level === "disabled"))
+      changes.push(`${level} instead of mandatory`);
+    const user = c.userName;
+    if (
+      d.userName !== undefined &&
+      user !== undefined &&
+      !(typeof user === "string" && sameIamUserName(user, d.userName))
+    )
+      changes.push(`userName ${quote(user)} instead of ${quote(d.userName)}`);
+    return changes.length > 0 ? [{ policy, changes, reason: c.reason, expires: c.expires }] : [];
+  });
 }
 
-function define<C>({ knobs, ...info }: PolicyInfo) {
+/** An override needs a reason and a current expiry date, as a waiver does; `all` may not lower every rule. */
+function overrideProblems(config: ReadonlyMap<string, Record<string, unknown>>): string[] {
+  const today = todayUtc();
+  const all = config.get("all")?.enforcementLevel;
+  // Said once: not once per rule it lowers.
+  if (all === "advisory" || all === "disabled")
+    return [
+      `"all" may not set every policy to ${all}: lower a mandatory rule by its name, with a "reason" and an "expires" date (docs/policies.md#overrides)`,
+    ];
+  const problems: string[] = [];
+  for (const [policy, d] of declared)
+    if (d.alwaysOn && config.get(policy)?.enforcementLevel === "disabled")
+      problems.push(`${policy} cannot be disabled: it reports every override of the policy config`);
+  for (const o of overridesOf(config)) {
+    const what = `${o.policy}: ${o.changes.join(", ")}`;
+    if (typeof o.reason !== "string" || typeof o.expires !== "string") {
+      problems.push(`${what} needs a "reason" and an "expires" date (YYYY-MM-DD), as a waiver does`);
+      continue;
+    }
+    const max = Number(config.get(o.policy)?.waiverMaxDays ?? 90);
+    problems.push(...expiryProblem(`${what} expires on`, o.expires, max, today));
+    if (today > o.expires) problems.push(`${what} expired on ${o.expires}: renew it or remove it`);
+  }
+  return problems;
+}
+
+/**
+ * Every problem of a whole policy-pack config (policy name to its knobs and, as Configure sends it, its
+ * `enforcementLevel`): what Configure rejects.
+ */
+export function configProblems(config: ReadonlyMap<string, unknown>): string[] {
+  const flat = new Map<string, Record<string, unknown>>();
+  const problems = [...config].flatMap(([name, value]) => {
+    const { enforcementLevel, ...knobs } = structuredClone((value ?? {}) as Record<string, unknown>);
+    const problems = problemsOf(name, knobs);
+    flat.set(name, { ...knobs, enforcementLevel });
+    return problems;
+  });
+  return problems.length > 0 ? problems : overrideProblems(flat);
+}
+
+function define<C>({ knobs, alwaysOn, ...info }: PolicyInfo) {
   if (validators.has(info.name)) throw new Error(`two policies named ${info.name}`);
-  const properties = { ...knobs, ...waiverKnobs };
+  const properties = { ...knobs, ...waiverKnobs, ...overrideKnobs };
+  const userName = knobs?.userName?.default;
+  declared.set(info.name, {
+    level: info.enforcementLevel,
+    userName: typeof userName === "string" ? userName : undefined,
+    alwaysOn,
+  });
   validators.set(info.name, ajv.compile({ type: "object", additionalProperties: false, properties }));
   const meta = { ...info, url: `docs/policies.md#${info.name}`, configSchema: { properties } };
   const start = (args: { getConfig(): unknown }, reportViolation: policy.ReportViolation) => {
@@ -69,10 +154,16 @@ function define<C>({ knobs, ...info }: PolicyInfo) {
   return { meta, start };
 }
 
-function subjectOf(r: Omit<Subject, "provider"> & { provider?: { type: string; props: unknown } }): Subject {
-  const s: Subject = { type: r.type, name: r.name, urn: r.urn, props: plain(r.props) };
-  if (r.provider) s.provider = { type: r.provider.type, props: plain(r.provider.props) };
-  return s;
+/** A resource as rules see it, and its secrets: what came inside the engine's secret wrappers. */
+function subjectOf(r: Omit<Subject, "provider"> & { provider?: { type: string; props: unknown } }): {
+  s: Subject;
+  secrets: Secrets;
+} {
+  const secrets = new Secrets();
+  const props = (p: unknown) => unmark(plain(p), secrets) as Record<string, unknown>;
+  const s: Subject = { type: r.type, name: r.name, urn: r.urn, props: props(r.props) };
+  if (r.provider) s.provider = { type: r.provider.type, props: props(r.provider.props) };
+  return { s, secrets };
 }
 
 // Undocumented in the .d.ts, but server.js makeReportViolationFun takes it: a finding with its own level.
@@ -80,9 +171,15 @@ type ReportObject = (v: { message: string; urn?: string; enforcementLevel: polic
 
 function makeReport(info: PolicyInfo, waivers: Waiver[], reportViolation: policy.ReportViolation): Report {
   const today = todayUtc();
-  const safe = (text: string) => safeLine(text, knownSecrets());
+  // The last-resort net: values of what is secret now, searched for in the whole line.
+  const safe = (text: string) => safeLine(text, secretsNow().list());
+  // A finding of an overridden rule says so, as a waived one does.
+  const o = overridesOf(getPolicyConfigs()).find((x) => x.policy === info.name);
+  const overridden = o
+    ? `OVERRIDDEN until ${String(o.expires)} (${String(o.reason)}; ${o.changes.join(", ")}): `
+    : "";
   return (message, target, advisory = false) => {
-    const text = safe(message);
+    const text = safe(overridden + message);
     const verdict = target ? findWaiver(waivers, target, today) : { kind: "none" as const };
     if (advisory || verdict.kind === "waived") {
       const w = verdict.kind === "waived" ? verdict.waiver : undefined;
@@ -128,8 +225,10 @@ export function resourcePolicy<C = object>(info: PolicyInfo, check: ResourceChec
     ...meta,
     validateResource: (args, reportViolation) => {
       const { config, report } = start(args, reportViolation);
-      const s = subjectOf(args);
-      judge(s, report, () => check(s, config, (m, t = s, advisory) => report(m, t, advisory)));
+      const { s, secrets } = subjectOf(args);
+      within(secrets.merge(configSecrets()), () =>
+        judge(s, report, () => check(s, config, (m, t = s, advisory) => report(m, t, advisory))),
+      );
     },
   } satisfies policy.ResourceValidationPolicy;
 }
@@ -141,9 +240,20 @@ export function stackPolicy<C = object>(info: PolicyInfo, check: StackCheck<C>) 
     ...meta,
     validateStack: (args, reportViolation) => {
       const { config, report } = start(args, reportViolation);
-      check(args.resources.map(subjectOf), config, report, (list, body) => {
-        for (const s of list) judge(s, report, () => body(s), true);
-      });
+      const fromConfig = configSecrets();
+      const subjects = args.resources.map(subjectOf);
+      const secretsOf = new Map(subjects.map(({ s, secrets }) => [s, secrets]));
+      // One resource at a time, only its own secrets are secret; over the whole stack, all of them.
+      const all = new Secrets().merge(fromConfig, ...secretsOf.values());
+      within(all, () =>
+        check([...secretsOf.keys()], config, report, (list, body) => {
+          for (const s of list) {
+            const own = new Secrets().merge(fromConfig, secretsOf.get(s) ?? all);
+            within(own, () => judge(s, report, () => body(s), true));
+            all.merge(own); // with what was parsed from its secret texts (template logical IDs)
+          }
+        }),
+      );
     },
   } satisfies policy.StackValidationPolicy;
 }

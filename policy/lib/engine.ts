@@ -4,25 +4,13 @@ import * as path from "node:path";
 import type * as grpcTypes from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import type * as rpc from "@pulumi/pulumi/proto/analyzer_pb";
+import { BinaryReader } from "google-protobuf";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { parseJson, safeLine, secretStrings } from "../../lib/text";
+import { parseJson, safeLine } from "../../lib/text";
+import { configSecrets, markSecret, Secrets } from "./secrets";
 
 /** An input the pack refuses: sent to the engine as INVALID_ARGUMENT with this message. */
 export class PackInputError extends Error {}
-
-const secrets = new Set<string>();
-export const noteSecrets = (value: unknown) => secretStrings(value).forEach((s) => secrets.add(s));
-/** Forgets the secrets seen (tests: one engine run per test). */
-export const forgetSecrets = () => secrets.clear();
-
-/** Every secret seen so far: from resource properties, and the values of secret stack config keys. */
-export function knownSecrets(): string[] {
-  const out = [...secrets];
-  const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
-  for (const [k, v] of Object.entries(pulumi.runtime.allConfig()))
-    if (isSecret?.(k)) out.push(v, ...secretStrings(parseJson(v), true));
-  return out;
-}
 
 let project: string | undefined;
 
@@ -41,43 +29,57 @@ export function configureStack(req: StackSettings) {
   pulumi.runtime.setAllConfig(config, [...new Set([...keys, ...(req.secretKeys ?? [])])]);
 }
 
-/** Every policy's config as last sent by Configure (for the stale-waiver check). */
-let policyConfigs: ReadonlyMap<string, Record<string, unknown>> = new Map();
-export const setPolicyConfigs = (configs: typeof policyConfigs) => void (policyConfigs = configs);
+/** Every policy's config (its level and knobs) as last sent by Configure. */
+export type PolicyConfigs = ReadonlyMap<string, Record<string, unknown>>;
+let policyConfigs: PolicyConfigs = new Map();
+export const setPolicyConfigs = (configs: PolicyConfigs) => void (policyConfigs = configs);
 export const getPolicyConfigs = () => policyConfigs;
 
 const SIG = pulumi.runtime.specialSigKey;
 const ASSET: string = pulumi.runtime.specialAssetSig;
 const ARCHIVE: string = pulumi.runtime.specialArchiveSig;
 
-// Before @pulumi/policy unwraps secrets: note them, make an export's `plaintext` one value-form and a
-// `ciphertext` one unknown, and refuse what deserializeProperties would choke on, naming its path.
-export function prepareProps(props: unknown, where: string): { props: unknown; changed: boolean } {
-  noteSecrets(props);
+/**
+ * Before @pulumi/policy unwraps secrets: each secret becomes `{ [MARK]: value }` (./secrets.ts), so the
+ * pack knows what came from a secret; an export's `plaintext` is its value, a `ciphertext` an unknown.
+ * What deserializeProperties would choke on is refused, naming its path, but never a path inside a secret.
+ * `secrets`: everything inside the secrets, for the net over error lines; `changed`: whether any was marked.
+ */
+export function prepareProps(
+  props: unknown,
+  where: string,
+): { props: unknown; secrets: Secrets; changed: boolean } {
+  const secrets = new Secrets();
   let changed = false;
-  const bad = (at: string, what: string): never => {
-    throw new PackInputError(`${where}: property ${at || "(root)"} is a malformed ${what}`);
+  const bad = (at: string, what: string, inSecret: boolean): never => {
+    const place = `property ${at || "(root)"}${inSecret ? " (inside a secret)" : ""}`;
+    throw new PackInputError(`${where}: ${place} is a malformed ${what}`);
   };
-  const walk = (v: unknown, at: string, depth: number): unknown => {
-    if (depth > 200) bad(at, "value (nested too deep)");
+  // Inside a secret the path stops growing: its keys and indices are secret too.
+  const walk = (v: unknown, at: string, depth: number, inSecret: boolean): unknown => {
+    const next = (step: string) => (inSecret ? at : at + step);
+    if (depth > 200) bad(at, "value (nested too deep)", inSecret);
     if (v === null || typeof v !== "object") return v;
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${at}[${i}]`, depth + 1));
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, next(`[${i}]`), depth + 1, inSecret));
     const o = v as Record<string, unknown>;
     const sig = o[SIG];
     const exactlyOne = (keys: string[], what: string) =>
-      keys.filter((k) => typeof o[k] === "string").length === 1 ? o : bad(at, what);
+      keys.filter((k) => typeof o[k] === "string").length === 1 ? o : bad(at, what, inSecret);
     if (sig === undefined) {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(o)) out[k] = walk(x, `${at}.${k}`, depth + 1);
+      for (const [k, x] of Object.entries(o)) out[k] = walk(x, next(`.${k}`), depth + 1, inSecret);
       return out;
     }
     if (sig === pulumi.runtime.specialSecretSig) {
-      if ("value" in o && o.value !== undefined) return { [SIG]: sig, value: walk(o.value, at, depth + 1) };
+      let value: unknown;
+      if ("value" in o && o.value !== undefined) value = walk(o.value, at, depth + 1, true);
+      else if (typeof o.plaintext === "string")
+        value = walk(parseJson(o.plaintext, o.plaintext), at, depth + 1, true);
+      else if (typeof o.ciphertext === "string") value = pulumi.runtime.unknownValue;
+      else return bad(at, "secret (no value, plaintext or ciphertext)", inSecret);
+      secrets.add(value);
       changed = true;
-      if (typeof o.plaintext === "string")
-        return { [SIG]: sig, value: walk(parseJson(o.plaintext, o.plaintext), at, depth + 1) };
-      if (typeof o.ciphertext === "string") return { [SIG]: sig, value: pulumi.runtime.unknownValue };
-      return bad(at, "secret (no value, plaintext or ciphertext)");
+      return markSecret(value);
     }
     if (sig === ASSET)
       return exactlyOne(["path", "text", "uri"], "asset (needs one string path, text or uri)");
@@ -87,53 +89,95 @@ export function prepareProps(props: unknown, where: string): { props: unknown; c
       for (const [k, a] of Object.entries(o.assets)) {
         const s = (a as Record<string, unknown> | null)?.[SIG];
         if (s !== ASSET && s !== ARCHIVE)
-          bad(`${at}.assets.${k}`, "archive member (not an asset or archive)");
-        walk(a, `${at}.assets.${k}`, depth + 1);
+          bad(next(`.assets.${k}`), "archive member (not an asset or archive)", inSecret);
+        walk(a, next(`.assets.${k}`), depth + 1, inSecret);
       }
       return o;
     }
-    return bad(at, "special value (unknown signature)");
+    return bad(at, "special value (unknown signature)", inSecret);
   };
-  const out = walk(props, "", 0);
-  return { props: changed ? out : props, changed };
+  const out = walk(props, "", 0, false);
+  return { props: changed ? out : props, secrets, changed };
 }
 
-function prepareRequest(r: rpc.AnalyzeRequest | rpc.AnalyzerResource) {
+function prepareRequest(r: rpc.AnalyzeRequest | rpc.AnalyzerResource, secrets: Secrets) {
   for (const holder of [r, r.getProvider?.()]) {
     const s = holder?.getProperties();
     if (!holder || !s) continue;
     const where = `${holder.getType()} ${JSON.stringify(holder.getName())}`;
-    const { props, changed } = prepareProps(s.toJavaScript(), where);
-    if (changed) holder.setProperties(Struct.fromJavaScript(props as never));
+    const prepared = prepareProps(s.toJavaScript(), where);
+    secrets.merge(prepared.secrets);
+    if (prepared.changed) holder.setProperties(Struct.fromJavaScript(prepared.props as never));
   }
 }
 
-export function errorLine(e: unknown): string {
+/** One line, no stack frames; the net: no value of the request's secrets or the secret stack config. */
+export function errorLine(e: unknown, secrets: Secrets = new Secrets()): string {
   const text = e instanceof Error ? e.message : String(e);
   const lines = text.split("\n").filter((l) => l.trim() && !/^\s+at /.test(l));
-  const line = safeLine(lines.join(" "), knownSecrets()).replace(/\s+/g, " ").trim();
+  const net = configSecrets().merge(secrets).list();
+  const line = safeLine(lines.join(" "), net).replace(/\s+/g, " ").trim();
   return line.length > 1000 ? `${line.slice(0, 997)}...` : line;
 }
 
-type Validate = (config: Map<string, Record<string, unknown>>) => string[];
+const LEVELS = ["advisory", "mandatory", "disabled", "remediate"] as const; // analyzer.proto EnforcementLevel
+/** Each policy's knobs and its `enforcementLevel`, as Configure sends them (and getConfig, without the level). */
+type Validate = (config: PolicyConfigs) => string[];
 type Callback = (err: unknown, resp?: unknown) => void;
 type Handler = (call: { request: unknown }, callback: Callback) => unknown;
 type Handlers = Record<string, Handler>;
 
+/** The policy names each Configure request was sent with: protobuf's JS map drops a `__proto__` entry. */
+const sentNames = new WeakMap<object, string[]>();
+
+function policyNamesOf(buf: Uint8Array): string[] {
+  const names: string[] = [];
+  const reader = new BinaryReader(buf);
+  // ConfigureAnalyzerRequest field 1: map<string, PolicyConfig>, each entry a message whose field 1 is the key.
+  while (reader.nextField() && !reader.isEndGroup()) {
+    if (reader.getFieldNumber() !== 1) {
+      reader.skipField();
+      continue;
+    }
+    reader.readMessage(names, (_: unknown, entry: BinaryReader) => {
+      while (entry.nextField() && !entry.isEndGroup()) {
+        if (entry.getFieldNumber() === 1) names.push(entry.readString());
+        else entry.skipField();
+      }
+    });
+  }
+  return names;
+}
+
+type Method = { requestDeserialize: (buf: Buffer) => object };
+/** `service` with Configure's request deserializer noting the policy names as sent. */
+export function withSentNames<S extends { configure?: Method }>(service: S): S {
+  const configure = service.configure;
+  if (!configure) return service;
+  const requestDeserialize = (buf: Buffer) => {
+    const req = configure.requestDeserialize(buf);
+    sentNames.set(req, policyNamesOf(buf));
+    return req;
+  };
+  return { ...service, configure: { ...configure, requestDeserialize } };
+}
+
 export function wrapAnalyzer(impl: Handlers, status: typeof grpcTypes.status, validateConfig: Validate) {
   const guarded =
-    (before: (req: never) => void, original: Handler | undefined): Handler =>
+    (before: (req: never, secrets: Secrets) => void, original: Handler | undefined): Handler =>
     (call, callback) => {
       let answered = false;
+      const secrets = new Secrets();
       const once: Callback = (err, resp) => {
         if (answered) return;
         answered = true;
         if (!err) return callback(null, resp);
         const code = err instanceof PackInputError ? status.INVALID_ARGUMENT : status.UNKNOWN;
-        callback({ code, details: errorLine(err), message: errorLine(err) });
+        const line = errorLine(err, secrets);
+        callback({ code, details: line, message: line });
       };
       (async () => {
-        before(call.request as never);
+        before(call.request as never, secrets);
         if (original) await original(call, once);
         else once(null, undefined);
       })().catch(once);
@@ -142,8 +186,12 @@ export function wrapAnalyzer(impl: Handlers, status: typeof grpcTypes.status, va
     ...impl,
     configure: guarded((req: rpc.ConfigureAnalyzerRequest) => {
       const config = new Map<string, Record<string, unknown>>();
-      for (const [k, v] of req.getPolicyconfigMap().entries())
-        config.set(k, v.getProperties()?.toJavaScript() ?? {});
+      for (const [k, v] of req.getPolicyconfigMap().entries()) {
+        const properties = (v.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>;
+        config.set(k, { ...properties, enforcementLevel: LEVELS[v.getEnforcementlevel()] ?? "advisory" });
+      }
+      // A name the map dropped (`__proto__`) is an unknown policy like any other.
+      for (const k of sentNames.get(req) ?? []) if (!config.has(k)) config.set(k, {});
       const problems = validateConfig(config);
       if (problems.length > 0)
         throw new PackInputError(`policy pack config is invalid: ${problems.join("; ")}`);
@@ -157,8 +205,8 @@ export function wrapAnalyzer(impl: Handlers, status: typeof grpcTypes.status, va
       });
     }, impl.configureStack),
     analyze: guarded(prepareRequest, impl.analyze),
-    analyzeStack: guarded((req: rpc.AnalyzeStackRequest) => {
-      for (const r of req.getResourcesList()) prepareRequest(r);
+    analyzeStack: guarded((req: rpc.AnalyzeStackRequest, secrets: Secrets) => {
+      for (const r of req.getResourcesList()) prepareRequest(r, secrets);
     }, impl.analyzeStack),
   };
 }
@@ -170,6 +218,7 @@ export function hookAnalyzerService(validateConfig: Validate) {
   const grpc = require(require.resolve("@grpc/grpc-js", { paths: [from] })) as typeof grpcTypes;
   const addService = grpc.Server.prototype.addService;
   grpc.Server.prototype.addService = function (service, impl) {
-    return addService.call(this, service, wrapAnalyzer(impl as never, grpc.status, validateConfig) as never);
+    const wrapped = wrapAnalyzer(impl as never, grpc.status, validateConfig);
+    return addService.call(this, withSentNames(service as never), wrapped as never);
   };
 }

@@ -4,9 +4,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
 import { isAdministratorAccessPolicyArn } from "../../lib/naming";
-import { parseJson, quote } from "../../lib/text";
-import { knownSecrets, noteSecrets } from "./engine";
+import { parseJson, quote, REDACTED } from "../../lib/text";
 import { IDENTITY_CENTER_CFN_PREFIXES, IDENTITY_CENTER_TYPE_PREFIXES, T } from "./resource-types";
+import { deriveSecret, secretsNow } from "./secrets";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- @internal module, no typings
 const proxy = require("@pulumi/policy/proxy") as Record<string, unknown>;
@@ -72,9 +72,14 @@ export function strs(v: unknown, what: string): string[] {
   return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === "string" && x.length > 0);
 }
 
-/** A value quoted for a message, redacted of every secret the pack has seen. */
-export function q(value: unknown): string {
-  return quote(value === INTRINSIC ? "(intrinsic)" : value, { secrets: knownSecrets() });
+/**
+ * A value quoted for a message: `[secret]` when it is, or holds, a value that came from a secret; cut
+ * after `max` characters.
+ */
+export function q(value: unknown, max?: number): string {
+  const secrets = secretsNow();
+  if (secrets.holds(value)) return REDACTED;
+  return quote(value === INTRINSIC ? "(intrinsic)" : value, { secrets: secrets.list(), max });
 }
 
 /** A resource as the policies see it: props are plain data (unknowns are the engine's sentinels). */
@@ -288,8 +293,7 @@ function parseDoc(v: unknown, yamlToo: boolean): unknown {
   } catch {
     // Neither JSON nor YAML: unreadable.
   }
-  if (doc !== undefined && knownSecrets().includes(v))
-    noteSecrets({ [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: doc });
+  if (doc !== undefined) deriveSecret(v, doc);
   return doc;
 }
 

@@ -37,7 +37,7 @@ export const bootstrapUserPasswordStrength = resourcePolicy<{ minimumPasswordLen
         `${who} has passwordLength ${q(raw)}, not a whole number: set it to a number of at least ${min}.`,
       );
     } else if (raw < min) {
-      report(`${who} has passwordLength ${raw}, ${low}`);
+      report(`${who} has passwordLength ${q(raw)}, ${low}`);
     }
   },
 );

@@ -14,6 +14,7 @@ import { credentialsBootstrapUserOnly } from "./credentials-bootstrap-user-only"
 import { inspectableTemplates } from "./inspectable-templates";
 import { managementAccountName } from "./management-account-name";
 import { noIdentityCenter } from "./no-identity-center";
+import { policyConfigOverrides } from "./policy-config-overrides";
 import { waiversNotStale } from "./waivers-not-stale";
 
 export const policies: Policies = [
@@ -34,4 +35,5 @@ export const policies: Policies = [
   bootstrapUserAdministratorAccess,
   bootstrapUserAccessKeys,
   waiversNotStale,
+  policyConfigOverrides,
 ];

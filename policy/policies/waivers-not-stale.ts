@@ -1,7 +1,6 @@
 // A waiver whose resource is gone could one day waive a new resource of the same name.
 import { stackPolicy } from "../lib/define";
-import { quote } from "../../lib/text";
-import { getPolicyConfigs, knownSecrets } from "../lib/engine";
+import { getPolicyConfigs } from "../lib/engine";
 import { q } from "../lib/iam";
 import { T } from "../lib/resource-types";
 import { matches, waiverTarget, type Waiver } from "../lib/waivers";
@@ -22,7 +21,7 @@ export const waiversNotStale = stackPolicy(
       for (const w of waivers) {
         if (resources.some((r) => matches(w, r))) continue;
         // The target whole (not cut as q cuts long values): it is not secret, and the way to find the waiver.
-        const target = quote(waiverTarget(w), { secrets: knownSecrets(), max: Infinity });
+        const target = q(waiverTarget(w), Infinity);
         const msg = `The waiver of ${q(policy)} for ${target} matches no resource of this stack: it is stale; delete it.`;
         if (stackResource) report(msg, stackResource);
       }

@@ -5,10 +5,16 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { PolicyPackError, type PolicyPack } from "../../gate/analyzer";
 import { CheckError, checkExport, checkProgram, type CheckResult } from "../../gate/check";
 import { PolicyConfigError } from "../../gate/policy-config";
+import { FORMATS, render } from "../../gate/report";
 import { StackConfigError } from "../../gate/stack-config";
+import { todayUtc } from "../../policy/lib/waivers";
+import { T } from "../../policy/lib/resource-types";
 import { BREAKS } from "../fixtures/programs/verdicts";
 import { deployedExport, fixture, PACK, ROOT, sharedDevPack } from "./helpers";
 
@@ -85,17 +91,51 @@ describe("gate: verdicts of the real pack", function () {
     );
   });
 
-  it("applies the config's levels: all advisory turns the verdict into a pass", async () => {
-    const r = await check(fixture("in-group"), {
-      policyConfig: { text: '{"all": "advisory"}', file: "cfg.json" },
-    });
-    assert.deepEqual(mandatory(r), []);
-    assert.ok(
-      r.violations.some(
-        (v) => v.policyName === "bootstrap-user-no-groups" && v.enforcementLevel === "advisory",
+  it("refuses a config that lowers every rule through all, or one rule without a reason and an expiry", async () => {
+    const withConfig = (config: unknown) =>
+      check(fixture("in-group"), { policyConfig: { text: JSON.stringify(config), file: "cfg.json" } });
+    const refused = (pattern: RegExp) => (e: Error) =>
+      e instanceof PolicyPackError && /refused Configure: /.test(e.message) && pattern.test(e.message);
+    await assert.rejects(
+      withConfig({ all: "advisory" }),
+      refused(/"all" may not set every policy to advisory/),
+    );
+    await assert.rejects(
+      withConfig({ all: "disabled" }),
+      refused(/"all" may not set every policy to disabled/),
+    );
+    await assert.rejects(
+      withConfig({ "bootstrap-user-no-groups": "advisory" }),
+      refused(
+        /bootstrap-user-no-groups: advisory instead of mandatory needs a "reason" and an "expires" date/,
       ),
     );
-    assert.ok(r.packs[0].policies.every((p) => p.enforcementLevel === "advisory"));
+    await assert.rejects(
+      withConfig({ "bootstrap-user-no-groups": { userName: "nobody" } }),
+      refused(/userName "nobody" instead of "mgmt-org-admin" needs a "reason"/),
+    );
+  });
+
+  it("applies an explained override, and reports it in every format", async () => {
+    const expires = todayUtc(new Date(Date.now() + 10 * 86_400_000));
+    const config = { "bootstrap-user-no-groups": { enforcementLevel: "disabled", reason: "OPS-9", expires } };
+    const r = await check(fixture("in-group"), {
+      policyConfig: { text: JSON.stringify(config), file: "cfg.json" },
+    });
+    assert.deepEqual(mandatory(r), []);
+    const override = r.violations.filter((v) => v.policyName === "policy-config-overrides");
+    assert.equal(override.length, 1);
+    assert.equal(override[0].enforcementLevel, "advisory");
+    for (const format of FORMATS) {
+      const text = render(format, r, { color: false, artifact: "index.ts", docsUrl: "https://example.com/" });
+      assert.match(
+        text,
+        new RegExp(
+          `bootstrap-user-no-groups.{1,8}: disabled instead of mandatory, until ${expires} \\(reason: OPS-9\\)`,
+        ),
+        format,
+      );
+    }
     // The next check on the same pack starts again from the levels the pack declares.
     assert.deepEqual(mandatory(await check(fixture("in-group"))), ["bootstrap-user-no-groups"]);
   });
@@ -146,5 +186,24 @@ describe("gate: exported state (--file)", function () {
     });
     assert.equal(r.mode, "file");
     assert.ok(mandatory(r).includes("bootstrap-user-no-groups"));
+  });
+
+  it("takes a secret the export holds only as ciphertext as unknown: could not check, never a string", async () => {
+    // Before: the ciphertext became the string "[secret]", no user of the pack's, and the check passed.
+    const doc = JSON.parse(fs.readFileSync(fixture("../exports/bootstrap-in-group.json"), "utf8"));
+    const member = doc.deployment.resources.find((x: { type: string }) => x.type === T.userGroupMembership);
+    const cipher = {
+      [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+      ciphertext: "v1:AAAA:BBBB",
+    };
+    member.inputs.user = member.outputs.user = cipher;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gate-cipher-")), "state.json");
+    fs.writeFileSync(file, JSON.stringify(doc));
+    const r = await checkExport({ file, packDir: PACK, timeoutMs: 60_000 }, { pack: await sharedDevPack() });
+    const groups = r.violations.filter((v) => v.policyName === "bootstrap-user-no-groups");
+    assert.equal(groups.length, 1, JSON.stringify(r.violations));
+    assert.equal(groups[0].enforcementLevel, "advisory");
+    assert.match(groups[0].message, /cannot check its users/);
+    assert.ok(!r.violations.some((v) => /\[secret\]/.test(v.message)), "no policy read the string [secret]");
   });
 });

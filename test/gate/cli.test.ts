@@ -172,6 +172,21 @@ describe("gate CLI: flags, formats and exit statuses", function () {
     assert.ok(r.stdout.includes(`for "${gone}" matches no resource of this stack`), r.stdout);
   });
 
+  for (const name of ["__proto__", "constructor"]) {
+    it(`exits 2 with one line for ${name} as a policy name in --policy-pack-config (issue 19)`, async () => {
+      const file = path.join(dir, `${name}.json`);
+      fs.writeFileSync(file, `{"${name}": "disabled"}`);
+      const r = await run(["--policy-pack-config", file]);
+      assert.equal(r.code, 2, r.stdout);
+      assert.equal(r.stdout, "");
+      assert.equal(
+        r.stderr,
+        `error: ${file}: "${name}" is not a policy name; expected a policy of the pack or "all"\n`,
+      );
+      assert.equal(Object.hasOwn(Object.prototype, "enforcementLevel"), false, "Object.prototype untouched");
+    });
+  }
+
   it("writes SARIF 2.1.0 that validates, with absolute help URLs", async () => {
     const file = path.join(dir, "policy.sarif");
     const r = await run([

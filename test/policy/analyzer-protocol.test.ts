@@ -8,7 +8,12 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  ConfigureAnalyzerRequest,
+  PolicyConfig as PolicyConfigMessage,
+} from "@pulumi/pulumi/proto/analyzer_pb";
 import { PolicyPack, type PolicyConfig } from "../../gate/analyzer";
 import type { PlannedResource } from "../../gate/run-program";
 import { T } from "../../policy/lib/resource-types";
@@ -36,6 +41,7 @@ const EXPECTED = {
   "bootstrap-user-administrator-access": ["mandatory", "stack"],
   "bootstrap-user-access-keys": ["mandatory", "stack"],
   "waivers-not-stale": ["advisory", "stack"],
+  "policy-config-overrides": ["advisory", "stack"],
 } as const;
 
 function resource(type: string, name: string, props: Record<string, unknown>): PlannedResource {
@@ -197,6 +203,126 @@ describe("policy pack over the Analyzer protocol (started as the CLI does)", fun
     }
     assert.ok(messages.length >= 4, messages.join("\n"));
     for (const m of messages) assertNoSecretPiece(m, SECRETS);
+  });
+
+  it("secrets by provenance (issue 20): short values, keys, template IDs, error paths; no over-redaction", async () => {
+    await configure(pack);
+    const secret = (value: unknown) => secretIn("value", value as string);
+    const text = async (r: PlannedResource) => (await pack.analyze(r)).map((d) => d.message).join("\n");
+    const length = await text(
+      resource(T.loginProfile, "lp", { user: "mgmt-org-admin", passwordLength: secret(8), pgpKey: "k" }),
+    );
+    assert.match(length, /has passwordLength \[secret\], below the minimum/);
+    const key = await text(resource(T.accessKey, "k", { user: secret("bob"), pgpKey: "k" }));
+    assert.match(key, /AccessKey "k"/);
+    assert.doesNotMatch(key, /\bbob\b/);
+    const keys = await text(
+      resource(T.loginProfile, "lp2", {
+        user: "mgmt-org-admin",
+        passwordLength: secret({ "hidden-key": 1 }),
+      }),
+    );
+    assert.match(keys, /not a whole number/);
+    assert.doesNotMatch(keys, /hidden-key/);
+    const template = `Resources:\n  HiddenLogicalId:\n    Type: AWS::IAM::AccessKey\n    Properties:\n      UserName: hidden-user\n`;
+    const cfn = await text(resource(T.cfnStack, "cfn", { templateBody: secret(template) }));
+    assert.match(cfn, /template resource \[secret\]/);
+    assert.doesNotMatch(cfn, /HiddenLogicalId|hidden-user/);
+    const bad = resource(T.user, "u", {
+      name: secret({ "hidden-path": { [pulumi.runtime.specialSigKey]: "not-a-signature" } }),
+    });
+    await assert.rejects(pack.analyze(bad), (e: Error) => {
+      assert.match(e.message, /property \.name \(inside a secret\) is a malformed special value/);
+      assert.doesNotMatch(e.message, /hidden-path/);
+      return true;
+    });
+    // A secret equal to the user name, in an earlier request, hides it in no later one.
+    await text(resource(T.user, "u2", { name: "mgmt-org-admin", tags: { Note: secret("mgmt-org-admin") } }));
+    assert.match(await text(membership), /adds the bootstrap user "mgmt-org-admin"/);
+  });
+
+  it("Configure: no quiet switch-off (issue 20): all lowered, an unexplained override; overrides reported", async () => {
+    const info = await pack.getAnalyzerInfo();
+    const send = (changes: Record<string, PolicyConfig>) => {
+      const config: Record<string, PolicyConfig> = {};
+      for (const p of info.policies) config[p.name] = { enforcementLevel: p.enforcementLevel };
+      return pack.configure({ ...config, ...changes });
+    };
+    // As the engine reconciles `{"all": "disabled"}`: every policy and "all" itself at that level.
+    for (const level of ["advisory", "disabled"] as const) {
+      const all = Object.fromEntries(info.policies.map((p) => [p.name, { enforcementLevel: level }]));
+      await assert.rejects(
+        send({ ...all, all: { enforcementLevel: level } }),
+        new RegExp(`"all" may not set every policy to ${level}`),
+      );
+    }
+    await assert.rejects(
+      send({ "bootstrap-user-no-groups": { enforcementLevel: "advisory" } }),
+      /bootstrap-user-no-groups: advisory instead of mandatory needs a "reason" and an "expires" date/,
+    );
+    await assert.rejects(
+      send({
+        "bootstrap-user-no-groups": { enforcementLevel: "mandatory", properties: { userName: "nobody" } },
+      }),
+      /userName "nobody" instead of "mgmt-org-admin" needs a "reason"/,
+    );
+    await assert.rejects(
+      send({ constructor: { enforcementLevel: "disabled" as const } }),
+      /unknown policy "constructor"/,
+    );
+    const why = { reason: "OPS-9", expires: daysFromToday(10) };
+    await send({ "bootstrap-user-no-groups": { enforcementLevel: "advisory", properties: why } });
+    const lowered = (await pack.analyze(membership))[0];
+    assert.equal(lowered.enforcementLevel, "advisory");
+    assert.match(
+      lowered.message,
+      /OVERRIDDEN until .* \(OPS-9; advisory instead of mandatory\): UserGroupMembership "m"/,
+    );
+    const reported = (await pack.analyzeStack([membership], () => undefined)).filter(
+      (d) => d.policyName === "policy-config-overrides",
+    );
+    assert.equal(reported.length, 1);
+    assert.equal(reported[0].enforcementLevel, "advisory");
+    assert.match(
+      reported[0].message,
+      /"bootstrap-user-no-groups": advisory instead of mandatory, until .* \(reason: OPS-9\)/,
+    );
+    await configure(pack);
+  });
+
+  it("Configure: __proto__ as a policy name is refused, though protobuf's JS map drops it (issue 19)", async () => {
+    // As the engine sends `{"__proto__": "disabled"}`: the bytes by hand, since this client's map drops the key too.
+    const req = new ConfigureAnalyzerRequest();
+    req.getPolicyconfigMap().set("xxproto__", new PolicyConfigMessage().setEnforcementlevel(2));
+    const bytes = Buffer.from(
+      Buffer.from(req.serializeBinary()).toString("latin1").replace("xxproto__", "__proto__"),
+      "latin1",
+    );
+    const client = (pack as unknown as { client: grpc.Client }).client;
+    const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+      client.makeUnaryRequest(
+        "/pulumirpc.Analyzer/Configure",
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        bytes,
+        (e) => resolve(e),
+      ),
+    );
+    assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(err.details, /unknown policy "__proto__"/);
+  });
+
+  it("Analyze: a waiver by type and name is not borrowed by a same-named resource under a component", async () => {
+    const waiver = { type: T.userGroupMembership, name: "m", reason: "OPS-7", expires: daysFromToday(3) };
+    await configure(pack, { "bootstrap-user-no-groups": { waivers: [waiver] } });
+    assert.equal((await pack.analyze(membership))[0].enforcementLevel, "advisory");
+    const nested = {
+      ...membership,
+      urn: urnOf(`acme:index:Bootstrap$${T.userGroupMembership}`, "m"),
+      parent: urnOf("acme:index:Bootstrap", "b"),
+    };
+    assert.equal((await pack.analyze(nested))[0].enforcementLevel, "mandatory");
+    await configure(pack);
   });
 
   it("the program's stack is clean; a bad stack is reported per resource; the stack config reached the pack", async () => {

@@ -1,7 +1,7 @@
 /**
  * Runs one policy in-process with arguments built the way @pulumi/policy's analyzer server
  * builds them (node_modules/@pulumi/policy/server.js, makeAnalyzeRpcFun / makeAnalyzeStackRpcFun),
- * after the pack's own request hook (policy/lib/engine.ts prepareProps: secrets noted, malformed
+ * after the pack's own request hook (policy/lib/engine.ts prepareProps: secrets marked, malformed
  * special values refused): props go through a protobuf Struct, @pulumi/policy's own
  * deserializeProperties (which unwraps secrets) and its unknown-checking proxy; getConfig returns
  * the policy's config; notApplicable throws; an UnknownValueError becomes an advisory diagnostic;
@@ -19,7 +19,7 @@ import type {
 import { UnknownValueError } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { configureStack, forgetSecrets, prepareProps, setPolicyConfigs } from "../../policy/lib/engine";
+import { configureStack, prepareProps, setPolicyConfigs } from "../../policy/lib/engine";
 
 /* eslint-disable @typescript-eslint/no-require-imports -- these @internal helpers have no typings */
 const { deserializeProperties } = require("@pulumi/policy/deserialize") as {
@@ -34,9 +34,6 @@ const proxy = require("@pulumi/policy/proxy") as {
   unknownBooleanValue: string;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
-
-// The pack remembers every secret it saw for the life of its process, one engine run; a test is one run.
-afterEach(forgetSecrets);
 
 /** What the engine sends for values not known during preview (the sentinels the proxy checks). */
 export const UNKNOWN = {

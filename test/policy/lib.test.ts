@@ -3,7 +3,10 @@ import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { configProblems } from "../../policy/lib/define";
-import { errorLine, knownSecrets, prepareProps, stackConfig, wrapAnalyzer } from "../../policy/lib/engine";
+import { ConfigureAnalyzerRequest, PolicyConfig } from "@pulumi/pulumi/proto/analyzer_pb";
+import { AnalyzerService } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
+import { errorLine, prepareProps, stackConfig, withSentNames, wrapAnalyzer } from "../../policy/lib/engine";
+import { configSecrets } from "../../policy/lib/secrets";
 import { T } from "../../policy/lib/resource-types";
 import { findWaiver, isCalendarDate, todayUtc, type Waiver } from "../../policy/lib/waivers";
 import { policies } from "../../policy/policies";
@@ -138,13 +141,42 @@ describe("policy lib: a bad policy config stops the check, naming the key", () =
       grpc.status,
       configProblems,
     );
-    const pc = new Map([["no-such-policy", { getProperties: () => Struct.fromJavaScript({}) }]]);
+    const pc = new Map([
+      ["no-such-policy", { getProperties: () => Struct.fromJavaScript({}), getEnforcementlevel: () => 1 }],
+    ]);
     const err = await new Promise<{ code: number; details: string }>((resolve) =>
       impl.configure({ request: { getPolicyconfigMap: () => pc } }, (e) => resolve(e as never)),
     );
     assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
     assert.match(err.details, /unknown policy "no-such-policy"/);
     assert.equal(called, false);
+  });
+});
+
+describe("policy lib: __proto__ as a policy name is refused, though protobuf's JS map drops it (issue 19)", () => {
+  it("Configure answers INVALID_ARGUMENT naming it", async () => {
+    // The engine sends the name as given; the bytes are built by hand, since this client's map drops it too.
+    const req = new ConfigureAnalyzerRequest();
+    req.getPolicyconfigMap().set("xxproto__", new PolicyConfig().setEnforcementlevel(2));
+    const bytes = Buffer.from(
+      Buffer.from(req.serializeBinary()).toString("latin1").replace("xxproto__", "__proto__"),
+      "latin1",
+    );
+    const service = withSentNames(
+      AnalyzerService as unknown as { configure: { requestDeserialize: (b: Buffer) => object } },
+    );
+    const request = service.configure.requestDeserialize(bytes);
+    assert.deepEqual(
+      [...(request as ConfigureAnalyzerRequest).getPolicyconfigMap().keys()],
+      [],
+      "the map dropped it",
+    );
+    const impl = wrapAnalyzer({}, grpc.status, configProblems);
+    const err = await new Promise<{ code: number; details: string }>((resolve) =>
+      impl.configure({ request }, (e) => resolve(e as never)),
+    );
+    assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(err.details, /unknown policy "__proto__"/);
   });
 });
 
@@ -185,14 +217,15 @@ describe("policy lib: malformed input fails at once, in one line", () => {
     );
     assert.equal(err.details, "boom red at x");
   });
-  it("errorLine redacts secrets the pack has seen", () => {
-    prepareProps(
+  it("errorLine redacts the secrets of the request it answers, and only those", () => {
+    const { secrets } = prepareProps(
       {
         k: { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: "hunter2-secret-value" },
       },
       "x",
     );
-    assert.equal(errorLine(new Error("bad hunter2-secret-value")), "bad [secret]");
+    assert.equal(errorLine(new Error("bad hunter2-secret-value"), secrets), "bad [secret]");
+    assert.equal(errorLine(new Error("bad hunter2-secret-value")), "bad hunter2-secret-value");
   });
 });
 
@@ -205,10 +238,94 @@ describe("policy lib: the stack's config through pulumi.Config, secret keys hono
       },
       async () => {
         assert.equal(stackConfig().get("projectName"), "acme");
-        assert.ok(knownSecrets().includes("s3cr3t-config"));
-        assert.ok(!knownSecrets().includes("acme"));
+        assert.ok(configSecrets().holds("s3cr3t-config"));
+        assert.ok(!configSecrets().holds("acme"));
       },
     );
-    assert.ok(!knownSecrets().includes("s3cr3t-config"), "restored");
+    assert.ok(!configSecrets().holds("s3cr3t-config"), "restored");
+  });
+});
+
+describe("policy lib: the policy config cannot quietly switch the runbook off (issue 20, item 6)", () => {
+  const ok = { reason: "OPS-9: group removed next release", expires: days(30) };
+  const problems = (entries: Record<string, Record<string, unknown>>) =>
+    configProblems(new Map(Object.entries(entries)));
+
+  it('"all" may not lower every rule, with or without the rest of the config', () => {
+    for (const level of ["advisory", "disabled"]) {
+      const p = problems({ all: { enforcementLevel: level } });
+      assert.equal(p.length, 1, p.join("\n"));
+      assert.match(p[0], new RegExp(`"all" may not set every policy to ${level}`));
+    }
+    assert.deepEqual(problems({ all: { enforcementLevel: "mandatory" } }), []);
+  });
+
+  it("lowering or disabling a mandatory rule, or another userName, needs a reason and an expiry", () => {
+    for (const change of [
+      { enforcementLevel: "advisory" },
+      { enforcementLevel: "disabled" },
+      { userName: "someone-else" },
+    ]) {
+      assert.match(
+        problems({ "bootstrap-user-no-groups": change }).join(),
+        /bootstrap-user-no-groups: .* needs a "reason" and an "expires" date/,
+        JSON.stringify(change),
+      );
+      assert.deepEqual(problems({ "bootstrap-user-no-groups": { ...change, ...ok } }), []);
+    }
+    // Not a change: the same user in other letter case, an advisory rule made advisory.
+    assert.deepEqual(problems({ "bootstrap-user-no-groups": { userName: "MGMT-ORG-ADMIN" } }), []);
+    assert.deepEqual(problems({ "bootstrap-user-temporary": { enforcementLevel: "advisory" } }), []);
+  });
+
+  it("an override's expiry is a calendar date, at most waiverMaxDays ahead, and not past", () => {
+    const lowered = (expires: string) =>
+      problems({ "bootstrap-user-no-groups": { enforcementLevel: "advisory", reason: "r", expires } }).join();
+    assert.match(lowered(days(-1)), /expired on/);
+    assert.match(lowered(days(91)), /more than waiverMaxDays \(90\)/);
+    assert.match(lowered("2026-02-30"), /not a calendar date/);
+  });
+
+  it("the rule that reports overrides cannot be disabled", () => {
+    assert.match(
+      problems({ "policy-config-overrides": { enforcementLevel: "disabled" } }).join(),
+      /policy-config-overrides cannot be disabled/,
+    );
+  });
+
+  it("every override is reported, advisory, with its reason and expiry", async () => {
+    const reporter = policies.find((p) => p.name === "policy-config-overrides")!;
+    const policyConfigs = {
+      "bootstrap-user-no-groups": { enforcementLevel: "disabled", ...ok },
+      "bootstrap-user-name": { enforcementLevel: "mandatory", userName: "other-admin", ...ok },
+      "bootstrap-user-temporary": { enforcementLevel: "advisory" },
+    };
+    const o = await withStack({ policyConfigs }, () => runPolicy(reporter, goodStack()));
+    assert.deepEqual(
+      o.diagnostics.map((d) => d.enforcementLevel),
+      ["advisory", "advisory"],
+    );
+    const text = o.diagnostics.map((d) => d.message).join("\n");
+    assert.match(
+      text,
+      /overrides "bootstrap-user-no-groups": disabled instead of mandatory, until .* \(reason: OPS-9/,
+    );
+    assert.match(text, /overrides "bootstrap-user-name": userName "other-admin" instead of "mgmt-org-admin"/);
+  });
+});
+
+describe("policy lib: a waiver by type and name matches the same parent chain only, as a URN would", () => {
+  const w: Waiver = { type: T.userGroupMembership, name: "m", reason: "r", expires: days(3) };
+  it("a top-level waiver is not borrowed by a same-named resource under a component", () => {
+    const top = urnOf(T.userGroupMembership, "m");
+    const nested = urnOf(`acme:index:Bootstrap$${T.userGroupMembership}`, "m");
+    assert.equal(
+      findWaiver([w], { urn: top, type: T.userGroupMembership, name: "m" }, days(0)).kind,
+      "waived",
+    );
+    assert.equal(
+      findWaiver([w], { urn: nested, type: T.userGroupMembership, name: "m" }, days(0)).kind,
+      "none",
+    );
   });
 });

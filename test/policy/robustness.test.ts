@@ -7,8 +7,8 @@ import * as assert from "node:assert/strict";
 import fc from "fast-check";
 import { policies } from "../../policy/policies";
 import { IDENTITY_CENTER_TYPE_PREFIXES, T } from "../../policy/lib/resource-types";
-import { forgetSecrets, knownSecrets, PackInputError } from "../../policy/lib/engine";
-import { safeLine } from "../../lib/text";
+import { PackInputError } from "../../policy/lib/engine";
+import { REDACTED } from "../../lib/text";
 import { runPolicy, secret, UNKNOWN, withStack, type Outcome, type ResourceInput } from "./harness";
 import { secretIn, SECRET_FORMS } from "./secrets";
 
@@ -123,11 +123,8 @@ const resource: fc.Arbitrary<ResourceInput> = fc.record({
 function assertWellFormed(o: Outcome, description: string): number {
   for (const d of o.diagnostics) {
     assert.equal(typeof d.message, "string");
-    // The server prefixes the description; the pack may have redacted a secret equal to a word of it.
-    assert.ok(
-      d.message.startsWith(description) || d.message.startsWith(safeLine(description, knownSecrets())),
-      d.message,
-    );
+    // The server prefixes the description; the pack may have redacted a secret of the resource within it.
+    assert.ok(d.message.startsWith(description) || d.message.split("\n")[0].includes(REDACTED), d.message);
     assert.ok(d.message.length < 2_000, "a message stays readable");
   }
   return o.diagnostics.filter((d) => d.enforcementLevel !== "advisory" || !/during preview/.test(d.message))
@@ -141,6 +138,7 @@ const STACK = {
     "bootstrap-user-no-groups": {
       waivers: [{ type: T.user, name: "gone", reason: "r", expires: "2999-01-01" }],
     },
+    "bootstrap-user-name": { enforcementLevel: "advisory", reason: "r", expires: "2999-01-01" },
   },
 };
 /** Config that lets the fixed sample reach rules the generator rarely meets (a second key). */
@@ -154,7 +152,6 @@ describe("policy robustness (fast-check)", () => {
       await withStack(STACK, () =>
         fc.assert(
           fc.asyncProperty(stacks, async (resources) => {
-            forgetSecrets();
             assertWellFormed(await runPolicy(policy, resources), policy.description);
           }),
           { numRuns: 60 },

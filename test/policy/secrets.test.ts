@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import fc from "fast-check";
-import { errorLine, forgetSecrets, prepareProps } from "../../policy/lib/engine";
+import { errorLine, prepareProps } from "../../policy/lib/engine";
 import { T } from "../../policy/lib/resource-types";
 import { policies } from "../../policy/policies";
 import { runPolicy, withStack, type ResourceInput } from "./harness";
@@ -87,7 +87,6 @@ describe("no secret in any output, not even a piece of one", () => {
         fc.constantFrom(...SECRET_FORMS),
         fc.string({ minLength: 1, maxLength: 8 }),
         async (form, seed) => {
-          forgetSecrets();
           const s = awkwardSecrets(`${form}/${seed}`);
           const config = {
             "management-bootstrap:projectName": s[0],
@@ -112,7 +111,6 @@ describe("no secret in any output, not even a piece of one", () => {
 
   it("error lines, for malformed input holding secrets", () => {
     for (const form of SECRET_FORMS) {
-      forgetSecrets();
       const s = awkwardSecrets(`error/${form}`);
       const props = { a: secretIn(form, s[0]), [s[1]]: { [pulumi.runtime.specialSigKey]: "bad" } };
       assert.throws(
@@ -120,5 +118,86 @@ describe("no secret in any output, not even a piece of one", () => {
         (e: Error) => (assertNoSecretPiece(errorLine(e), [s[0]]), true),
       );
     }
+  });
+});
+
+/**
+ * Issue 20, item 7: what is secret is decided by where a value came from, not by searching text. Each
+ * case is an attack that printed a secret (or hid a public value) before.
+ */
+describe("secrets by provenance: every policy of the pack, one resource at a time", () => {
+  const SIG = pulumi.runtime.specialSigKey;
+  const secret = (value: unknown) => ({ [SIG]: pulumi.runtime.specialSecretSig, value });
+  /** Every finding of every policy on `resources`, as `<policy>: <message>`. */
+  async function findings(resources: ResourceInput[]): Promise<string[]> {
+    return withStack({ config: { "management-bootstrap:projectName": "acme" } }, async () => {
+      const out: string[] = [];
+      for (const p of policies)
+        for (const d of (await runPolicy(p, resources)).diagnostics) out.push(`${p.name}: ${d.message}`);
+      return out;
+    });
+  }
+  const about = (all: string[], policy: string) => all.filter((m) => m.startsWith(`${policy}: `)).join("\n");
+
+  it("a short secret number (passwordLength 8) is judged but never printed", async () => {
+    const all = await findings([
+      { type: T.loginProfile, name: "lp", props: { user: "mgmt-org-admin", passwordLength: secret(8) } },
+    ]);
+    const m = about(all, "bootstrap-user-password-strength");
+    assert.match(m, /has passwordLength \[secret\], below the minimum 20/);
+    assert.doesNotMatch(m, /passwordLength 8/);
+  });
+
+  it("a short secret user name (bob) of an access key is judged but never printed", async () => {
+    const all = await findings([{ type: T.accessKey, name: "k", props: { user: secret("bob") } }]);
+    const m = about(all, "credentials-bootstrap-user-only");
+    assert.ok(m.length > 0, all.join("\n"));
+    assert.doesNotMatch(all.join("\n"), /\bbob\b/);
+  });
+
+  it("keys inside a secret object are never printed", async () => {
+    const all = await findings([
+      {
+        type: T.loginProfile,
+        name: "lp",
+        props: { user: "mgmt-org-admin", passwordLength: secret({ "hidden-key-name": 30 }) },
+      },
+    ]);
+    assert.match(about(all, "bootstrap-user-password-strength"), /not a whole number/);
+    assert.doesNotMatch(all.join("\n"), /hidden-key-name/);
+  });
+
+  it("the logical IDs and values of a secret template are never printed", async () => {
+    const template = `Resources:\n  HiddenLogicalId:\n    Type: AWS::IAM::AccessKey\n    Properties:\n      UserName: hidden-user\n`;
+    const all = await findings([
+      { type: T.cfnStack, name: "cfn", props: { templateBody: secret(template) } },
+    ]);
+    assert.match(about(all, "credentials-bootstrap-user-only"), /template resource \[secret\]/);
+    assert.doesNotMatch(all.join("\n"), /HiddenLogicalId|hidden-user/);
+  });
+
+  it("a key path inside a secret never reaches an error line", () => {
+    const props = { a: secret({ "hidden-path-key": { [SIG]: "not-a-signature" } }) };
+    assert.throws(
+      () => prepareProps(props, 'aws:iam/user:User "u"'),
+      (e: Error) => {
+        assert.match(errorLine(e), /property \.a \(inside a secret\) is a malformed special value/);
+        assert.doesNotMatch(errorLine(e), /hidden-path-key/);
+        return true;
+      },
+    );
+  });
+
+  it("a secret equal to the user name hides it nowhere else: not in another resource's finding", async () => {
+    const all = await findings([
+      // Before: this secret redacted "mgmt-org-admin" in every later message of the run.
+      {
+        type: T.user,
+        name: "u",
+        props: { name: "mgmt-org-admin", tags: { Note: secret("mgmt-org-admin") } },
+      },
+      { type: T.userGroupMembership, name: "m", props: { user: "mgmt-org-admin", groups: ["admins"] } },
+    ]);
+    assert.match(about(all, "bootstrap-user-no-groups"), /adds the bootstrap user "mgmt-org-admin"/);
   });
 });
