@@ -29,6 +29,7 @@ export const T = {
   cfnStack: "aws:cloudformation/stack:Stack",
   cfnStackSet: "aws:cloudformation/stackSet:StackSet",
   nativeCfnStack: "aws-native:cloudformation:Stack",
+  nativeCfnStackSet: "aws-native:cloudformation:StackSet",
 } as const;
 
 /** IAM Identity Center lives in these provider modules and CloudFormation namespaces. */

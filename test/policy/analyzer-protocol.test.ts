@@ -29,6 +29,7 @@ const EXPECTED = {
   "management-account-name": ["mandatory", "resource"],
   "bootstrap-user-password-strength": ["mandatory", "resource"],
   "inspectable-templates": ["mandatory", "resource"],
+  "no-escape-hatches": ["mandatory", "resource"],
   "bootstrap-user-no-extra-permissions": ["advisory", "resource"],
   "bootstrap-credentials-encrypted": ["advisory", "resource"],
   "bootstrap-user-temporary": ["advisory", "resource"],
