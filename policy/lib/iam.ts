@@ -323,39 +323,59 @@ const CFN_TAGS = INTRINSICS.split(/\s+/).flatMap((name) => {
 });
 
 /**
- * Limits that keep one Analyze call within seconds and bounded memory whatever the input.
- * CloudFormation takes a template of at most 51,200 bytes inline and 1 MB from S3 (AWS CloudFormation
- * User Guide, "CloudFormation quotas"), so nothing larger is a template it would run.
+ * Limits that keep one Analyze call within seconds and bounded memory whatever the input. A template
+ * body reaches CloudFormation in the request, where it may be at most 51,200 bytes (AWS CloudFormation
+ * User Guide, "CloudFormation quotas": template body size in a request; 1 MB only from S3, which the
+ * pack never reads); Cloud Control's desiredState and IAM policy documents are smaller still.
  */
-export const TEMPLATE_LIMITS = { bytes: 1_048_576, depth: 64, nodes: 200_000, aliases: 100 } as const;
+export const TEMPLATE_LIMITS = { bytes: 51_200, depth: 64, nodes: 100_000, aliases: 100 } as const;
+
+/** The last documents parsed: every policy of one Analyze call reads the same text. */
+const parsedTexts = new Map<string, unknown>();
 
 /**
  * A document from JSON or YAML text (or an object as is), or why it cannot be read, as a phrase
  * ("is not JSON", "is too large to inspect ..."); a secret text's strings are secret.
  */
 function readDoc(v: unknown, yamlToo: boolean): unknown {
-  const L = TEMPLATE_LIMITS;
-  if (typeof v === "string" && Buffer.byteLength(v) > L.bytes)
-    return `is too large to inspect (${Buffer.byteLength(v)} bytes; at most ${L.bytes}, CloudFormation's own limit is 1 MB)`;
-  let doc = typeof v === "string" ? parseJson(v) : v;
-  if (doc === undefined && typeof v === "string" && yamlToo) {
-    try {
-      const parsed = YAML.parseDocument(v, { customTags: CFN_TAGS, prettyErrors: false });
-      if (parsed.errors.length > 0) return "is not a JSON or YAML template";
-      doc = parsed.toJS({ maxAliasCount: L.aliases });
-    } catch (e) {
-      // The library refuses an alias bomb ("Excessive alias count") before it expands it.
-      if (e instanceof ReferenceError && /alias/i.test(e.message))
-        return `is too large to inspect (its YAML aliases would expand past the limit of ${L.aliases})`;
-      return "is not a JSON or YAML template";
-    }
+  const key = typeof v === "string" ? `${yamlToo ? "y" : "j"}${v}` : undefined;
+  let doc = key === undefined ? checked(v, yamlToo) : parsedTexts.get(key);
+  if (key !== undefined && doc === undefined) {
+    doc = checked(parseText(v as string, yamlToo), yamlToo);
+    if (parsedTexts.size >= 8) parsedTexts.delete(parsedTexts.keys().next().value!);
+    parsedTexts.set(key, doc);
   }
-  if (rec(doc) === undefined) return yamlToo ? "is not a JSON or YAML template" : "is not JSON";
-  const shape = shapeOf(doc);
-  if (shape) return `is too large to inspect (${shape})`;
-  if (typeof v === "string" && knownSecrets().includes(v))
+  if (typeof doc !== "string" && typeof v === "string" && knownSecrets().includes(v))
     noteSecrets({ [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: doc });
   return doc;
+}
+
+/** JSON, or YAML with CloudFormation's short forms, with the aliases bounded; or why not, as a phrase. */
+function parseText(text: string, yamlToo: boolean): unknown {
+  const L = TEMPLATE_LIMITS;
+  const bytes = Buffer.byteLength(text);
+  if (bytes > L.bytes)
+    return `is too large to inspect (${bytes} bytes; at most ${L.bytes}, CloudFormation's limit for a template body)`;
+  const json = parseJson(text);
+  if (json !== undefined || !yamlToo) return json;
+  try {
+    const parsed = YAML.parseDocument(text, { customTags: CFN_TAGS, prettyErrors: false });
+    if (parsed.errors.length > 0) return undefined;
+    return parsed.toJS({ maxAliasCount: L.aliases });
+  } catch (e) {
+    // The library refuses an alias bomb ("Excessive alias count") before it expands it.
+    if (e instanceof ReferenceError && /alias/i.test(e.message))
+      return `is too large to inspect (its YAML aliases would expand past the limit of ${L.aliases})`;
+    return undefined;
+  }
+}
+
+/** A parsed document as is, or why it cannot be read (not an object, past the limits). */
+function checked(doc: unknown, yamlToo: boolean): unknown {
+  if (typeof doc === "string") return doc;
+  if (rec(doc) === undefined) return yamlToo ? "is not a JSON or YAML template" : "is not JSON";
+  const shape = shapeOf(doc);
+  return shape ? `is too large to inspect (${shape})` : doc;
 }
 
 /** Why a parsed document is past the limits (nesting, number of values), or undefined; iterative, so any depth is safe. */
