@@ -186,6 +186,12 @@ export function factsOf<K extends Fact["f"] = Fact["f"]>(s: Subject, only?: K): 
     if (typeof parsed === "string") out.push({ f: "uninspectable", why: `its desiredState ${parsed}`, via });
     else
       cfnFacts(typeName, templateValue(parsed, new Map()), `${via} (Cloud Control ${q(typeName)})`, out, 0);
+  } else if (s.type === T.nativeExtension) {
+    // aws-native's door to any CloudFormation type: `type` and its PascalCase `properties`.
+    const typeName = str(p.type, "type") ?? "";
+    const parsed = readDoc(need(p.properties ?? {}, "properties"), false);
+    if (typeof parsed === "string") out.push({ f: "uninspectable", why: `its properties ${parsed}`, via });
+    else cfnFacts(typeName, templateValue(parsed, new Map()), `${via} (extension ${q(typeName)})`, out, 0);
   } else if (TEMPLATE_TYPES.has(s.type)) {
     stackFacts(p.templateBody, p.templateUrl ?? p.templateURL, via, out, 0);
   } else if (!CLASSIC.has(s.type)) {

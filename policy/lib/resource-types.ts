@@ -30,6 +30,7 @@ export const T = {
   cfnStackSet: "aws:cloudformation/stackSet:StackSet",
   nativeCfnStack: "aws-native:cloudformation:Stack",
   nativeCfnStackSet: "aws-native:cloudformation:StackSet",
+  nativeExtension: "aws-native:index:ExtensionResource",
 } as const;
 
 /** IAM Identity Center lives in these provider modules and CloudFormation namespaces. */

@@ -49,6 +49,7 @@ describe("escape hatches: code or API calls at deploy time are refused (no-escap
       template("AWS::ServiceCatalog::CloudFormationProvisionedProduct"),
       template("Acme::IAM::Grant"),
       { type: T.cloudControl, props: { typeName: "Custom::X", desiredState: "{}" } },
+      { type: T.nativeExtension, props: { type: "Acme::IAM::Grant", properties: {} } },
     ];
     for (const r of hatches) await assertRejected(r, P, "escapes every rule");
   });
@@ -63,6 +64,18 @@ describe("escape hatches: code or API calls at deploy time are refused (no-escap
     );
     assert.match(ds[0].message, /WAIVED until .*OPS-3/);
   });
+  it("aws-native's ExtensionResource is read as the CloudFormation type it deploys (passed before)", () =>
+    assertRejected(
+      {
+        type: T.nativeExtension,
+        props: {
+          type: "AWS::IAM::UserToGroupAddition",
+          properties: { GroupName: "admins", Users: ["mgmt-org-admin"] },
+        },
+      },
+      ["bootstrap-user-no-groups"],
+      '(extension "AWS::IAM::UserToGroupAddition")',
+    ));
   it("a package the pack does not know draws an advisory 'not inspected'; known packages nothing", async () => {
     const ds = await runAll([{ type: "gcp:storage/bucket:Bucket", props: {} }]);
     assert.deepEqual(
