@@ -344,6 +344,12 @@ const parsedTexts = new Map<string, unknown>();
  * ("is not JSON", "is too large to inspect ..."); a secret text's strings are secret.
  */
 function readDoc(v: unknown, yamlToo: boolean): unknown {
+  const L = TEMPLATE_LIMITS;
+  // Only templates (YAML) are capped by size: JSON parses in linear time, and IAM, which does not
+  // count white space in a policy's size, would take a padded document the pack must still read.
+  const bytes = typeof v === "string" && yamlToo ? Buffer.byteLength(v) : 0;
+  if (bytes > L.bytes)
+    return `is too large to inspect (${bytes} bytes; at most ${L.bytes}, CloudFormation's limit for a template body)`;
   const key = typeof v === "string" ? `${yamlToo ? "y" : "j"}${v}` : undefined;
   let doc = key === undefined ? checked(v, yamlToo) : parsedTexts.get(key);
   if (key !== undefined && doc === undefined) {
@@ -356,12 +362,9 @@ function readDoc(v: unknown, yamlToo: boolean): unknown {
   return doc;
 }
 
-/** JSON, or YAML with CloudFormation's short forms, with the aliases bounded; or why not, as a phrase. */
+/** JSON, or YAML with CloudFormation's short forms, with the aliases bounded (the text is within the size limit). */
 function parseText(text: string, yamlToo: boolean): unknown {
   const L = TEMPLATE_LIMITS;
-  const bytes = Buffer.byteLength(text);
-  if (bytes > L.bytes)
-    return `is too large to inspect (${bytes} bytes; at most ${L.bytes}, CloudFormation's limit for a template body)`;
   const json = parseJson(text);
   if (json !== undefined || !yamlToo) return json;
   try {

@@ -51,6 +51,9 @@ describe("administrator in all but name: what counts (policy/lib/admin.ts)", () 
     assert.ok(adminDocument(allow("iam:*", "arn:aws-iso:iam::123456789012:*"), "d"));
     assert.ok(adminDocument(allow("iam:*", "arn:*"), "d"));
     assert.equal(adminDocument(allow("iam:*", "arn:aws:iam::123456789012:user/ci/*"), "d"), undefined);
+    // IAM does not count white space in a policy's size: padding hides nothing.
+    const padded = `{"Statement":${" ".repeat(100_000)}[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`;
+    assert.ok(padded.length > 100_000 && adminDocument(padded, "d"));
     assert.equal(adminDocument(allow("iam:Get*"), "d"), undefined);
     assert.equal(
       adminDocument(JSON.stringify({ Statement: { Effect: "Deny", Action: "*", Resource: "*" } }), "d"),
