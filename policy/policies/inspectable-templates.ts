@@ -11,7 +11,7 @@ export const inspectableTemplates = resourcePolicy(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Give the CloudFormation stack or stack set its template inline (`templateBody`, JSON or YAML, at most 1 MB) rather than `templateUrl`, already expanded (no `Transform`, `Fn::Transform`, AWS::Include or macro: run `sam build`/`aws cloudformation package` or the macro first and pass the result), and make Cloud Control `desiredState` valid JSON, so the pack can apply the runbook's rules to what they create. Or waive the resource by URN, with a reason and an expiry.",
+      "Give the CloudFormation stack or stack set its template inline (`templateBody`, JSON or YAML, at most 51,200 bytes as CloudFormation requires) rather than `templateUrl`, already expanded (no `Transform`, `Fn::Transform`, AWS::Include or macro: pass the processed template, e.g. from `aws cloudformation get-template --template-stage Processed` of a test stack), and make Cloud Control `desiredState` valid JSON, so the pack can apply the runbook's rules to what they create. Or waive the resource by URN, with a reason and an expiry.",
   },
   (s, _config, report) => {
     for (const f of factsOf(s, "uninspectable"))
