@@ -20,8 +20,17 @@ export const BOOTSTRAP_USER_TAGS: Readonly<Record<string, string>> = Object.free
   ManagedBy: "pulumi",
 });
 
-/** Partitions in which the AWS managed policy AdministratorAccess has that same name. */
-const AWS_PARTITIONS = ["aws", "aws-us-gov", "aws-cn"];
+/** AWS partitions (each has the AWS managed policy AdministratorAccess under that name). */
+export const AWS_PARTITIONS: readonly string[] = [
+  "aws",
+  "aws-cn",
+  "aws-us-gov",
+  "aws-iso",
+  "aws-iso-b",
+  "aws-iso-e",
+  "aws-iso-f",
+  "aws-eusc",
+];
 
 export const isValidProjectName = (name: string): boolean => PROJECT_NAME_PATTERN.test(name);
 export const isValidIamUserName = (name: string): boolean => IAM_USER_NAME_PATTERN.test(name);

@@ -29,6 +29,8 @@ export const T = {
   cfnStack: "aws:cloudformation/stack:Stack",
   cfnStackSet: "aws:cloudformation/stackSet:StackSet",
   nativeCfnStack: "aws-native:cloudformation:Stack",
+  nativeCfnStackSet: "aws-native:cloudformation:StackSet",
+  nativeExtension: "aws-native:index:ExtensionResource",
 } as const;
 
 /** IAM Identity Center lives in these provider modules and CloudFormation namespaces. */

@@ -10,7 +10,7 @@ export const bootstrapUserAdministratorAccess = bootstrapUserMustHave(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Add an aws.iam.UserPolicyAttachment with `user` set to the bootstrap user's name and `policyArn` `arn:<partition>:iam::aws:policy/AdministratorAccess` (aws, aws-us-gov or aws-cn). A group does not count.",
+      "Add an aws.iam.UserPolicyAttachment with `user` set to the bootstrap user's name and `policyArn` `arn:<partition>:iam::aws:policy/AdministratorAccess` (the stack's partition: aws, aws-cn, aws-us-gov, aws-iso*, aws-eusc). A group does not count.",
   },
   "whether it attaches AdministratorAccess to the bootstrap user",
   (f, userName) => {

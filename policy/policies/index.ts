@@ -13,6 +13,7 @@ import { bootstrapUserTemporary } from "./bootstrap-user-temporary";
 import { credentialsBootstrapUserOnly } from "./credentials-bootstrap-user-only";
 import { inspectableTemplates } from "./inspectable-templates";
 import { managementAccountName } from "./management-account-name";
+import { noEscapeHatches } from "./no-escape-hatches";
 import { noIdentityCenter } from "./no-identity-center";
 import { policyConfigOverrides } from "./policy-config-overrides";
 import { waiversNotStale } from "./waivers-not-stale";
@@ -27,6 +28,7 @@ export const policies: Policies = [
   managementAccountName,
   bootstrapUserPasswordStrength,
   inspectableTemplates,
+  noEscapeHatches,
   bootstrapUserNoExtraPermissions,
   bootstrapCredentialsEncrypted,
   bootstrapUserTemporary,

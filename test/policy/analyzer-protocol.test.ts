@@ -18,7 +18,7 @@ import { PolicyPack, type PolicyConfig } from "../../gate/analyzer";
 import type { PlannedResource } from "../../gate/run-program";
 import { T } from "../../policy/lib/resource-types";
 import { todayUtc } from "../../policy/lib/waivers";
-import { goodStack } from "./fixtures";
+import { aliasBomb, goodStack } from "./fixtures";
 import { urnOf } from "./harness";
 import { assertNoSecretPiece, awkwardSecrets, secretIn } from "./secrets";
 
@@ -34,6 +34,7 @@ const EXPECTED = {
   "management-account-name": ["mandatory", "resource"],
   "bootstrap-user-password-strength": ["mandatory", "resource"],
   "inspectable-templates": ["mandatory", "resource"],
+  "no-escape-hatches": ["mandatory", "resource"],
   "bootstrap-user-no-extra-permissions": ["advisory", "resource"],
   "bootstrap-credentials-encrypted": ["advisory", "resource"],
   "bootstrap-user-temporary": ["advisory", "resource"],
@@ -182,6 +183,25 @@ describe("policy pack over the Analyzer protocol (started as the CLI does)", fun
     });
     await assert.rejects(pack.analyze(bad), /property \.name is a malformed asset/);
     assert.ok(Date.now() - started < 5_000, "fails at once");
+  });
+
+  it("Analyze: a YAML alias bomb is refused (mandatory) within seconds, the pack's memory bounded (hung before)", async () => {
+    await configure(pack);
+    const pid = (pack as unknown as { child: { pid: number } }).child.pid;
+    const rss = () =>
+      Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) * 1024;
+    const before = rss();
+    const started = Date.now();
+    const ds = await pack.analyze(resource(T.cfnStack, "bomb", { templateBody: aliasBomb() }));
+    const took = Date.now() - started;
+    const grew = rss() - before;
+    assert.deepEqual(
+      ds.map((d) => [d.policyName, d.enforcementLevel]),
+      [["inspectable-templates", "mandatory"]],
+    );
+    assert.match(ds[0].message, /too large to inspect/);
+    assert.ok(took < 5_000, `Analyze took ${took} ms`);
+    assert.ok(grew < 200 * 2 ** 20, `the pack grew by ${grew} bytes`);
   });
 
   it("Analyze and AnalyzeStack: no secret (properties in three forms, secret stack config) in any message", async () => {

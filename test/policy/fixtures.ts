@@ -34,3 +34,11 @@ export const GOOD_STACK_CONFIG: Record<string, string> = {
   "management-bootstrap:accountName": "acme-management",
   "aws:region": "us-east-1",
 };
+
+/** A 1.3 KB "billion laughs": nine levels of nine aliases each. */
+export function aliasBomb(): string {
+  let text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
+  for (const [prev, name] of ["ab", "bc", "cd", "de", "ef", "fg", "gh", "hi"])
+    text += `${name}: &${name} [${Array(9).fill(`*${prev}`).join(",")}]\n`;
+  return `${text}Resources:\n  K:\n    Type: AWS::IAM::AccessKey\n    Properties:\n      UserName: ops\n      Tags: *i\n`;
+}

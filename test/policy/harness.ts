@@ -7,6 +7,7 @@
  * the policy's config; notApplicable throws; an UnknownValueError becomes an advisory diagnostic;
  * any other error is thrown, as the server turns it into a gRPC error.
  */
+import * as assert from "node:assert/strict";
 import type {
   EnforcementLevel,
   Policy,
@@ -20,6 +21,8 @@ import { UnknownValueError } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { configureStack, prepareProps, setPolicyConfigs } from "../../policy/lib/engine";
+import { policies } from "../../policy/policies";
+import { GOOD_STACK_CONFIG } from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-require-imports -- these @internal helpers have no typings */
 const { deserializeProperties } = require("@pulumi/policy/deserialize") as {
@@ -263,4 +266,46 @@ export async function withStack<T>(
     if (savedKeys === undefined) delete process.env.PULUMI_CONFIG_SECRET_KEYS;
     setPolicyConfigs(new Map());
   }
+}
+
+export function byName(name: string): Policy {
+  const p = policies.find((x) => x.name === name);
+  if (!p) throw new Error(`no policy ${name}`);
+  return p;
+}
+
+/** Every policy of the pack on `resources` (with each policy's config from `configs`): all their diagnostics. */
+export async function runAll(
+  resources: ResourceInput[],
+  config = GOOD_STACK_CONFIG,
+  configs: Record<string, Record<string, unknown>> = {},
+): Promise<Diagnostic[]> {
+  return withStack({ config }, async () => {
+    const out: Diagnostic[] = [];
+    for (const p of policies)
+      out.push(...(await runPolicy(p, resources, { config: configs[p.name] })).diagnostics);
+    return out;
+  });
+}
+
+/** Exactly the named resource policies reject `r` (mandatory), with every fragment in the message. */
+export async function assertRejected(r: ResourceInput, policyNames: string[], ...fragments: string[]) {
+  const ds = (await runAll([r])).filter((d) => d.enforcementLevel === "mandatory");
+  assert.deepEqual(
+    [...new Set(ds.map((d) => d.policyName))].sort(),
+    [...policyNames].sort(),
+    JSON.stringify(ds, null, 1),
+  );
+  for (const f of fragments)
+    assert.ok(
+      ds.some((d) => d.message.includes(f)),
+      `no message with ${JSON.stringify(f)}: ${JSON.stringify(ds)}`,
+    );
+  for (const name of policyNames)
+    assert.ok("validateResource" in byName(name), `${name} prevents (a resource policy)`);
+}
+
+export async function assertAccepted(r: ResourceInput) {
+  const ds = (await runAll([r])).filter((d) => d.enforcementLevel === "mandatory");
+  assert.deepEqual(ds, []);
 }

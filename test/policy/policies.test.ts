@@ -4,61 +4,24 @@
  * i.e. in Analyze, before the resource's step runs.
  */
 import * as assert from "node:assert/strict";
-import type { Policy, ResourceValidationPolicy } from "@pulumi/policy";
+import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { policies } from "../../policy/policies";
 import { T } from "../../policy/lib/resource-types";
-import { ADMIN_ARN, GOOD_STACK_CONFIG, goodStack } from "./fixtures";
+import { ADMIN_ARN, goodStack } from "./fixtures";
 import {
-  runPolicy,
+  assertAccepted,
+  assertRejected,
+  byName,
+  runAll,
   runResource,
   UNKNOWN,
   urnOf,
-  withStack,
   type Outcome,
   type ResourceInput,
 } from "./harness";
 
-const byName = (name: string): Policy => {
-  const p = policies.find((x) => x.name === name);
-  if (!p) throw new Error(`no policy ${name}`);
-  return p;
-};
 const R = (name: string) => byName(name) as ResourceValidationPolicy;
 const messages = (o: Outcome) => o.diagnostics.map((d) => `${d.enforcementLevel}: ${d.message}`);
-
-/** Every policy of the pack on `resources`: the diagnostics of all of them. */
-async function runAll(
-  resources: ResourceInput[],
-  config = GOOD_STACK_CONFIG,
-): Promise<Outcome["diagnostics"]> {
-  return withStack({ config }, async () => {
-    const out: Outcome["diagnostics"] = [];
-    for (const p of policies) out.push(...(await runPolicy(p, resources)).diagnostics);
-    return out;
-  });
-}
-
-/** Exactly the named resource policies reject `r` (mandatory), with every fragment in the message. */
-async function assertRejected(r: ResourceInput, policyNames: string[], ...fragments: string[]) {
-  const ds = (await runAll([r])).filter((d) => d.enforcementLevel === "mandatory");
-  assert.deepEqual(
-    [...new Set(ds.map((d) => d.policyName))].sort(),
-    [...policyNames].sort(),
-    JSON.stringify(ds, null, 1),
-  );
-  for (const f of fragments)
-    assert.ok(
-      ds.some((d) => d.message.includes(f)),
-      `no message with ${JSON.stringify(f)}: ${JSON.stringify(ds)}`,
-    );
-  for (const name of policyNames)
-    assert.ok("validateResource" in byName(name), `${name} prevents (a resource policy)`);
-}
-
-async function assertAccepted(r: ResourceInput) {
-  const ds = (await runAll([r])).filter((d) => d.enforcementLevel === "mandatory");
-  assert.deepEqual(ds, []);
-}
 
 const admin = (arn = ADMIN_ARN) => arn;
 const STAR = JSON.stringify({
@@ -341,7 +304,7 @@ describe("prevention: names, passwords, templates", () => {
       "not a whole number",
     );
   });
-  it("inspectable-templates rejects an unreadable template and only advises on a templateUrl", async () => {
+  it("inspectable-templates rejects an unreadable template and a templateUrl-only stack (advisory before)", async () => {
     await assertRejected({ type: T.cfnStack, props: { templateBody: "Resources: [unclosed" } }, [
       "inspectable-templates",
     ]);
@@ -352,9 +315,9 @@ describe("prevention: names, passwords, templates", () => {
     const ds = await runAll([{ type: T.cfnStack, props: { templateUrl: "https://example.com/t.yaml" } }]);
     assert.deepEqual(
       ds.map((d) => [d.policyName, d.enforcementLevel]),
-      [["inspectable-templates", "advisory"]],
+      [["inspectable-templates", "mandatory"]],
     );
-    assert.match(ds[0].message, /cannot inspect/);
+    assert.match(ds[0].message, /cannot inspect: its template is read from templateUrl/);
   });
   it("a CloudFormation intrinsic where a rule needs a literal is a violation, not a pass", async () => {
     const body = JSON.stringify({

@@ -18,6 +18,9 @@ const TYPES = [
   "aws-native:iam:User",
   "aws-native:iam:Role",
   "aws-native:sso:Instance",
+  "command:local:Command",
+  "pulumi-nodejs:dynamic:Resource",
+  "gcp:storage/bucket:Bucket",
 ];
 const KEYS = [
   "name",
@@ -47,6 +50,11 @@ const KEYS = [
   "typeName",
   "desiredState",
   "templateBody",
+  "templateUrl",
+  "type",
+  "properties",
+  "assumeRolePolicy",
+  "inlinePolicies",
 ];
 const NAMES = [
   "mgmt-org-admin",
@@ -59,6 +67,11 @@ const NAMES = [
   '{"UserName":"ops","Users":["mgmt-org-admin"],"GroupName":"g"}',
   '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}',
   "Resources:\n  K:\n    Type: AWS::IAM::AccessKey\n    Properties: {UserName: !Ref X}\n",
+  "Transform: AWS::Serverless-2016-10-31\nResources: {}\n",
+  "a: &a [x, x]\nb: &b [*a, *a]\nResources: {K: {Type: 'Custom::X', Properties: {L: *b}}}\n",
+  '{"Statement":[{"Effect":"Allow","Action":"IAM:*","Resource":"*"}]}',
+  "arn:aws-iso-b:iam::aws:policy/iamfullaccess",
+  "AWS::IAM::User",
 ];
 
 // Biased towards values the rules act on (the bootstrap user's name, ARNs, small numbers), with
