@@ -163,6 +163,8 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
       ["warns", "pass"],
       ["secure-config", "pass"],
       ...BREAKS,
+      ["components", "bootstrap-user-name"],
+      ["duplicate-urn", "no verdict"],
       ["throws", "no verdict"],
       ["bad-config", "no verdict"],
       ["type-error", "no verdict"],

@@ -155,14 +155,14 @@ export class Workspace {
   /** `pulumi ARGS` through `npm run engine:pulumi`; preview and up also record the engine's events. */
   async pulumi(
     args: string[],
-    opts: { cwd?: string; input?: string; timeoutMs?: number } = {},
+    opts: { cwd?: string; input?: string; timeoutMs?: number; env?: Record<string, string> } = {},
   ): Promise<CliRun> {
     const log = path.join(this.tmp, `events-${Date.now()}-${Math.random().toString(16).slice(2)}.jsonl`);
     const records = ["preview", "up"].includes(args[0]);
     // --event-log exists where PULUMI_DEBUG_COMMANDS is set, as the Automation API sets it.
     const run = await this.npm("engine:pulumi", records ? [...args, "--event-log", log] : args, {
       ...opts,
-      env: records ? { PULUMI_DEBUG_COMMANDS: "true" } : {},
+      env: { ...opts.env, ...(records ? { PULUMI_DEBUG_COMMANDS: "true" } : {}) },
     });
     if (records && fs.existsSync(log)) {
       run.events = fs
@@ -176,7 +176,10 @@ export class Workspace {
   }
 
   /** `pulumi ARGS` that must succeed; its stdout. */
-  async ok(args: string[], opts: { cwd?: string; input?: string } = {}): Promise<string> {
+  async ok(
+    args: string[],
+    opts: { cwd?: string; input?: string; env?: Record<string, string> } = {},
+  ): Promise<string> {
     const run = await this.pulumi(args, opts);
     if (run.code !== 0)
       throw new Error(

@@ -8,7 +8,16 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 
 /** The versions the program's SDKs declare (the engine asks the plugins for nothing else). */
-const PROVIDERS = { aws: "7.48.0", random: "4.21.2" };
+const VERSIONS: Record<string, string> = { aws: "7.48.0", random: "4.21.2" };
+/**
+ * The packages stood in for: aws and random, and any package ENGINE_STAND_IN_EXTRA names (comma-separated),
+ * for tests whose programs declare other providers' types (the attack test's `command`).
+ */
+const packages = () => [
+  "aws",
+  "random",
+  ...(process.env.ENGINE_STAND_IN_EXTRA?.split(",").filter(Boolean) ?? []),
+];
 const ROOT = path.join(__dirname, "..", "..");
 
 export interface StandIns {
@@ -43,7 +52,7 @@ export async function startStandIns(accountFile: string): Promise<StandIns> {
       readline.createInterface({ input: child.stdout! }).once("line", (port) => resolve(`${pkg}:${port}`));
     });
   try {
-    const ports = await Promise.all(Object.entries(PROVIDERS).map(([pkg, version]) => start(pkg, version)));
+    const ports = await Promise.all(packages().map((pkg) => start(pkg, VERSIONS[pkg] ?? "1.0.0")));
     return {
       env: {
         PULUMI_DEBUG_PROVIDERS: ports.join(","),
