@@ -7,6 +7,7 @@ import { isSecretValue, parseJson, safeLine } from "../lib/text";
 import { PolicyPack, errorLine, type AnalyzerInfo, type Diagnostic, type LogEntry } from "./analyzer";
 import { reconcilePolicyConfig } from "./policy-config";
 import {
+  ProgramError,
   ROOT_STACK_TYPE,
   runProgram,
   secretWire,
@@ -43,6 +44,16 @@ export interface CheckResult {
 
 /** Anything that stops the check before it has a verdict: exit status 2. */
 export class CheckError extends Error {}
+
+/** The program failed; what it registered before is still judged, as the engine judges it. */
+class ProgramFailed extends CheckError {
+  constructor(
+    message: string,
+    readonly planned: PlannedResource[],
+  ) {
+    super(message);
+  }
+}
 
 type PackOptions = { packDir: string; policyConfig?: { text: string; file: string }; timeoutMs: number };
 
@@ -119,10 +130,15 @@ function runProgramInChild(
     );
     child.once(
       "message",
-      (m: { run?: ProgramRun; error?: string }) =>
+      (m: { run?: ProgramRun; error?: string; planned?: PlannedResource[] }) =>
         void end().then((was) => {
           if (!m.run)
-            return reject(new CheckError(`the program failed: ${programError(m.error ?? "")}${left(was)}`));
+            return reject(
+              new ProgramFailed(
+                `the program failed: ${programError(m.error ?? "")}${left(was)}`,
+                m.planned ?? [],
+              ),
+            );
           if (was)
             m.run.warnings.push(`the program left processes running when it ended; the check killed them`);
           resolve(m.run);
@@ -225,6 +241,8 @@ async function judge(
   pack: PolicyPack,
   opts: PackOptions,
   resources: PlannedResource[],
+  /** Whether the stack policies run: the engine skips AnalyzeStack when the program failed. */
+  stackPolicies = true,
 ): Promise<Pick<CheckResult, "packs" | "violations" | "logs" | "summary">> {
   const info = await pack.getAnalyzerInfo();
   const { text, file = "policy config" } = opts.policyConfig ?? {};
@@ -245,7 +263,8 @@ async function judge(
   for (const r of after) for (const d of await pack.analyze(r, providerOf(r))) add(d, r.urn);
   // Stack diagnostics on no resource of the stack go to the root stack.
   const rootUrn = resources.find((r) => r.type === ROOT_STACK_TYPE)?.urn ?? "";
-  for (const d of await pack.analyzeStack(after, providerOf)) add(d, byUrn.has(d.urn) ? d.urn : rootUrn);
+  if (stackPolicies)
+    for (const d of await pack.analyzeStack(after, providerOf)) add(d, byUrn.has(d.urn) ? d.urn : rootUrn);
   const count = (level: string) => violations.filter((v) => v.enforcementLevel === level).length;
   // The configured levels; the pack's declared ones stay as they are (a reused pack starts from them).
   const policies = info.policies.map((p) => ({ ...p, enforcementLevel: config[p.name].enforcementLevel }));
@@ -307,15 +326,39 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
   const runP = (
     parts.inProcess
       ? runProgram(runOptions).catch((e: Error) =>
-          Promise.reject(new CheckError(`the program failed: ${programError(e.message)}`)),
+          Promise.reject(
+            new ProgramFailed(
+              `the program failed: ${programError(e.message)}`,
+              e instanceof ProgramError ? e.planned : [],
+            ),
+          ),
         )
       : runProgramInChild(runOptions, opts.cwd, opts.timeoutMs, parts.typeCheck)
   ).finally(() => (programMs = Date.now() - started));
   const [packR, runR] = await Promise.allSettled([packP, runP]);
   const pack = packR.status === "fulfilled" ? packR.value : undefined;
   try {
-    if (runR.status === "rejected") throw runR.reason;
     if (packR.status === "rejected") throw packR.reason;
+    if (runR.status === "rejected") {
+      // As the engine: each resource registered before the failure was judged as it came (the stack resource
+      // first, before the program ran); a mandatory finding among them is the verdict, the failure reported.
+      const failed = runR.reason as Error;
+      if (!(failed instanceof ProgramFailed) || failed.planned.length === 0) throw failed;
+      const verdict = await judge(pack!, opts, failed.planned, false);
+      if (verdict.summary.mandatory === 0) throw failed;
+      const now = Date.now();
+      return {
+        mode: prior ? "update" : "program",
+        project,
+        stack: opts.stack,
+        resources: failed.planned,
+        outputs: {},
+        ...verdict,
+        logs: [{ severity: "error", message: failed.message, urn: failed.planned[0].urn }, ...verdict.logs],
+        uncheckedKeys: secretKeys,
+        timings: { packStartMs, programMs, analysisMs: 0, totalMs: now - started },
+      };
+    }
     const run = runR.value;
     const analysisStarted = Date.now();
     const verdict = await judge(pack!, opts, run.resources);

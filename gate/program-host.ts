@@ -1,8 +1,8 @@
 /** The program's child process: ts-node type-checks it as the language host would. */
-import { runProgram, type PriorResource, type RunOptions } from "./run-program";
+import { ProgramError, runProgram, type PriorResource, type RunOptions } from "./run-program";
 
 let answered = false;
-const answer = (m: { run?: unknown; error?: string }) => {
+const answer = (m: { run?: unknown; error?: string; planned?: unknown }) => {
   answered = true;
   process.send!(m);
 };
@@ -11,7 +11,7 @@ process.once("message", (m: Omit<RunOptions, "prior"> & { prior?: [string, Prior
   process.channel?.unref();
   runProgram({ ...m, prior: m.prior ? new Map(m.prior) : undefined }).then(
     (run) => answer({ run }),
-    (e: Error) => answer({ error: e.message }),
+    (e: Error) => answer({ error: e.message, planned: e instanceof ProgramError ? e.planned : [] }),
   );
 });
 // The check is gone: so is the program (it runs in its own process group, out of Ctrl-C's reach).

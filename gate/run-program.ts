@@ -81,6 +81,8 @@ export class ProgramError extends Error {
     readonly cause: unknown,
     readonly registered: number,
     readonly invokes: string[],
+    /** What the program registered before it failed: the engine judges these (the stack resource first). */
+    readonly planned: PlannedResource[] = [],
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
@@ -330,6 +332,59 @@ async function runOnce(opts: RunOptions, autonames = new Map<string, unknown>())
   const saved = { warn: console.warn, error: console.error };
   console.warn = console.error = (...args: unknown[]) => void warnings.push(args.map(String).join(" "));
 
+  /** The registrations so far as the engine's resources: the root stack, default providers, the rest. */
+  const planOf = (wireOutputs: Props): PlannedResource[] => {
+    const resources: PlannedResource[] = [];
+    let rootUrn = "";
+    for (const [urn, reg] of registered) {
+      const [type, name] = [urn.split("::")[2].split("$").pop()!, urn.split("::").slice(3).join("::")];
+      if (type === ROOT_STACK_TYPE) {
+        rootUrn = urn;
+        continue;
+      }
+      const { step } = reg;
+      // A secret input stays secret in the plan (the fake AWS saw it unwrapped).
+      const inputs: Props = { ...(step?.inputs ?? (plainWire(reg.wire) as Props)) };
+      for (const [prop, v] of Object.entries(reg.wire))
+        if (inputs[prop] !== undefined && hasSecret(v)) inputs[prop] = secretWire(inputs[prop]);
+      const outputs = { ...(step?.state ?? inputs) };
+      for (const prop of fakeAws.SECRET_OUTPUTS[type] ?? [])
+        if (outputs[prop] !== undefined) outputs[prop] = secretWire(outputs[prop]);
+      const { parent, custom, options, dependencies } = reg;
+      resources.push(
+        resource({
+          urn,
+          id: step?.id,
+          type,
+          name,
+          custom,
+          parent,
+          inputs,
+          outputs,
+          options,
+          dependencies,
+          op: step?.op,
+        }),
+      );
+    }
+    const customs = resources.filter((r) => r.custom);
+    const packages = new Set(customs.map((r) => r.type.split(":")[0]));
+    const providers = [...packages].sort().map((pkg) => defaultProvider(pkg, opts));
+    for (const r of customs)
+      r.provider = providers.find((p) => p.type === `pulumi:providers:${r.type.split(":")[0]}`)!.urn;
+    const rootName = `${opts.project}-${opts.stack}`;
+    const root = resource({
+      urn: rootUrn || resourceUrn(opts.stack, opts.project, ROOT_STACK_TYPE, rootName),
+      type: ROOT_STACK_TYPE,
+      name: rootName,
+      custom: false,
+      outputs: wireOutputs,
+    });
+    for (const r of providers) r.parent = root.urn;
+    const planned = [root, ...providers, ...resources];
+    return planned;
+  };
+
   let result: Props | undefined;
   try {
     // As the language host runs a program (sdk/nodejs/cmd/run): inside the root stack resource,
@@ -350,7 +405,7 @@ async function runOnce(opts: RunOptions, autonames = new Map<string, unknown>())
   } catch (e) {
     // A refused registration fails the program later, with the SDK's words: the engine's come first.
     const customs = [...registered.values()].filter((r) => r.custom).length;
-    throw new ProgramError(duplicate ?? e, customs, invokes);
+    throw new ProgramError(duplicate ?? e, customs, invokes, duplicate ? [] : planOf({}));
   } finally {
     Object.assign(console, saved);
   }
@@ -365,54 +420,7 @@ async function runOnce(opts: RunOptions, autonames = new Map<string, unknown>())
     outputs[name] = secret ? { secret } : { secret, value: plain };
     wireOutputs[name] = secret ? secretWire(plain) : plain;
   }
-  const resources: PlannedResource[] = [];
-  let rootUrn = "";
-  for (const [urn, reg] of registered) {
-    const [type, name] = [urn.split("::")[2].split("$").pop()!, urn.split("::").slice(3).join("::")];
-    if (type === ROOT_STACK_TYPE) {
-      rootUrn = urn;
-      continue;
-    }
-    const { step } = reg;
-    // A secret input stays secret in the plan (the fake AWS saw it unwrapped).
-    const inputs: Props = { ...(step?.inputs ?? (plainWire(reg.wire) as Props)) };
-    for (const [prop, v] of Object.entries(reg.wire))
-      if (inputs[prop] !== undefined && hasSecret(v)) inputs[prop] = secretWire(inputs[prop]);
-    const outputs = { ...(step?.state ?? inputs) };
-    for (const prop of fakeAws.SECRET_OUTPUTS[type] ?? [])
-      if (outputs[prop] !== undefined) outputs[prop] = secretWire(outputs[prop]);
-    const { parent, custom, options, dependencies } = reg;
-    resources.push(
-      resource({
-        urn,
-        id: step?.id,
-        type,
-        name,
-        custom,
-        parent,
-        inputs,
-        outputs,
-        options,
-        dependencies,
-        op: step?.op,
-      }),
-    );
-  }
-  const customs = resources.filter((r) => r.custom);
-  const packages = new Set(customs.map((r) => r.type.split(":")[0]));
-  const providers = [...packages].sort().map((pkg) => defaultProvider(pkg, opts));
-  for (const r of customs)
-    r.provider = providers.find((p) => p.type === `pulumi:providers:${r.type.split(":")[0]}`)!.urn;
-  const rootName = `${opts.project}-${opts.stack}`;
-  const root = resource({
-    urn: rootUrn || resourceUrn(opts.stack, opts.project, ROOT_STACK_TYPE, rootName),
-    type: ROOT_STACK_TYPE,
-    name: rootName,
-    custom: false,
-    outputs: wireOutputs,
-  });
-  for (const r of providers) r.parent = root.urn;
-  const planned = [root, ...providers, ...resources];
+  const planned = planOf(wireOutputs);
   if (opts.prior) {
     for (const r of planned) r.op ??= opts.prior.has(r.urn) ? "same" : "create";
     // What the deployed stack has and the program no longer declares is deleted.
@@ -424,7 +432,7 @@ async function runOnce(opts: RunOptions, autonames = new Map<string, unknown>())
         id: old.id,
         type: type.split("$").pop()!,
         name: name.join("::"),
-        parent: root.urn,
+        parent: planned[0].urn,
       };
       planned.push(resource({ ...deleted, inputs: old.inputs, outputs: old.outputs, op: "delete" }));
     }

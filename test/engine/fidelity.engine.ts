@@ -11,6 +11,7 @@
  * mandatory policies, or the test fails. It prints `fidelity: N of M`.
  */
 import * as assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
@@ -58,56 +59,21 @@ function verdictOfCheck(run: CliRun): Verdict {
   return { outcome: mandatory.length > 0 ? "fail" : "pass", mandatory };
 }
 
+/** One comparison: a folder and stack to set up, then preview and check side by side. */
+interface Case {
+  name: string;
+  cwd: () => string;
+  stack: string;
+  setup: () => Promise<void>;
+  gateArgs?: string[];
+  /** What the runbook's rules say of it, beyond the two verdicts being equal. */
+  expect?: (engine: Verdict, preview: CliRun) => void;
+}
+
 describe("engine fidelity: the gate's verdicts equal the real preview's", function () {
   let ws: Workspace;
-  let pgpKey: string;
-  const results: { name: string; gate: Verdict; engine: Verdict; equal: boolean; why?: string }[] = [];
-
-  before(async () => {
-    ws = new Workspace();
-    pgpKey = await binaryPublicKey((await generateThrowawayKey("fidelity")).armoredPublicKey);
-  });
-  after(() => {
-    ws?.close();
-    if (results.length === 0) return;
-    console.log(`      fidelity: ${results.filter((r) => r.equal).length} of ${results.length}`);
-    for (const r of results.filter((x) => !x.equal))
-      console.log(
-        `      DIFFERS: ${r.name}: gate ${JSON.stringify(r.gate)}; engine ${JSON.stringify(r.engine)}`,
-      );
-  });
-
-  /** One case: the preview and the gate on the same folder and stack, side by side; returns the engine's verdict. */
-  async function compare(name: string, cwd: string, stack: string, gateArgs: string[] = []) {
-    const [preview, check] = await Promise.all([
-      ws.pulumi(["preview", "--stack", stack, "--policy-pack", path.join(ws.project, "policy")], {
-        cwd,
-        timeoutMs: 60_000,
-      }),
-      ws.npm(
-        "check",
-        [
-          "--stack",
-          stack,
-          "--policy-pack",
-          path.join(ws.project, "policy"),
-          "--format",
-          "json",
-          "--timeout",
-          "30",
-          ...gateArgs,
-        ],
-        { cwd },
-      ),
-    ]);
-    const engine = verdictOfPreview(preview);
-    const gate = verdictOfCheck(check);
-    const equal = JSON.stringify(gate) === JSON.stringify(engine);
-    const why = `${check.stderr.trim()}\n--- preview:\n${(preview.stdout + preview.stderr).slice(-1500)}`;
-    results.push({ name, gate, engine, equal });
-    assert.deepEqual(gate, engine, `${name}: the gate's verdict differs from the engine's\n${why}`);
-    return { engine, preview };
-  }
+  let pgpKey = "";
+  const results = new Map<string, { gate: Verdict; engine: Verdict; preview: CliRun; why: string }>();
 
   /** A fresh stack in `cwd` holding exactly these values (`secret` ones through --secret). */
   async function stackWith(
@@ -125,56 +91,79 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
   }
 
   const base = { "aws:region": "us-east-1", projectName: "acme" };
-
-  describe("index.ts under every config shape", () => {
-    it("every key at its default (the dev config): pass", async () => {
-      await stackWith(ws.project, "defaults", base);
-      const { engine } = await compare("index.ts, every key at its default", ws.project, "defaults");
-      assert.equal(engine.outcome, "pass");
-    });
-
-    for (const key of KEYS) {
-      it(`${key}: a valid other value, an invalid value, a secure value`, async () => {
-        const shape = shapesOf(pgpKey)[key];
-        assert.ok(shape, `no shapes for the Pulumi.yaml key ${key}: add them to shapesOf`);
-        const s = (kind: string) => `${key}-${kind}`.toLowerCase();
-        await stackWith(ws.project, s("other"), { ...base, [key]: shape.other });
-        await compare(`index.ts, ${key} = a valid other value`, ws.project, s("other"));
-        await stackWith(ws.project, s("invalid"), { ...base, [key]: shape.invalid });
-        const invalid = await compare(`index.ts, ${key} = an invalid value`, ws.project, s("invalid"));
-        assert.notEqual(invalid.engine.outcome, "pass", `${key} = ${JSON.stringify(shape.invalid)} passed`);
-        const { [key]: _, ...rest } = base as Record<string, string>;
-        await stackWith(ws.project, s("secure"), rest, { [key]: shape.secret });
-        const secure = await compare(`index.ts, ${key} as a secure value`, ws.project, s("secure"));
-        assert.equal(secure.engine.outcome, "pass", secure.preview.stdout + secure.preview.stderr);
-      });
-    }
-
-    it("projectName unset: no verdict in either", async () => {
-      await stackWith(ws.project, "no-project", { "aws:region": "us-east-1" });
-      const { engine } = await compare("index.ts, projectName unset", ws.project, "no-project");
-      assert.equal(engine.outcome, "no verdict");
-    });
-  });
-
-  describe("program fixtures", () => {
-    const CASES: [name: string, breaks: string][] = [
-      ["passes", "pass"],
-      ["warns", "pass"],
-      ["secure-config", "pass"],
-      ...BREAKS,
-      ["components", "bootstrap-user-name"],
-      ["duplicate-urn", "no verdict"],
-      ["throws", "no verdict"],
-      ["bad-config", "no verdict"],
-      ["type-error", "no verdict"],
-      ["hangs", "no verdict"],
-    ];
-    for (const [name, breaks] of CASES) {
-      it(`${name}: ${breaks === "pass" || breaks === "no verdict" ? breaks : `fails on ${breaks}`}, in the engine and the gate alike`, async function () {
-        const dir = ws.fixture(name);
-        // The fixture's values, through the CLI, so that secure ones are encrypted with this backend's passphrase.
-        const file = path.join(dir, "Pulumi.dev.yaml");
+  const project = () => ws.project;
+  const cases: Case[] = [
+    {
+      name: "index.ts, every key at its default",
+      cwd: project,
+      stack: "defaults",
+      setup: () => stackWith(ws.project, "defaults", base),
+      expect: (e) => assert.equal(e.outcome, "pass"),
+    },
+    {
+      name: "index.ts, projectName unset",
+      cwd: project,
+      stack: "no-project",
+      setup: () => stackWith(ws.project, "no-project", { "aws:region": "us-east-1" }),
+      expect: (e) => assert.equal(e.outcome, "no verdict"),
+    },
+  ];
+  for (const key of KEYS) {
+    const shape = () => {
+      const all = shapesOf(pgpKey);
+      assert.ok(all[key], `no shapes for the Pulumi.yaml key ${key}: add them to shapesOf`);
+      return all[key];
+    };
+    const s = (kind: string) => `${key}-${kind}`.toLowerCase();
+    const { [key]: _, ...rest } = base as Record<string, string>;
+    cases.push(
+      {
+        name: `index.ts, ${key} = a valid other value`,
+        cwd: project,
+        stack: s("other"),
+        setup: () => stackWith(ws.project, s("other"), { ...base, [key]: shape().other }),
+      },
+      {
+        name: `index.ts, ${key} = an invalid value`,
+        cwd: project,
+        stack: s("invalid"),
+        setup: () => stackWith(ws.project, s("invalid"), { ...base, [key]: shape().invalid }),
+        expect: (e) => {
+          assert.notEqual(e.outcome, "pass", `${key} = ${JSON.stringify(shape().invalid)} passed`);
+          // A wrong account name fails the preview naming the runbook's rule, not only the program's error.
+          if (key === "accountName") assert.ok(e.mandatory.includes("management-account-name"));
+        },
+      },
+      {
+        name: `index.ts, ${key} as a secure value`,
+        cwd: project,
+        stack: s("secure"),
+        setup: () => stackWith(ws.project, s("secure"), rest, { [key]: shape().secret }),
+        expect: (e, p) => assert.equal(e.outcome, "pass", p.stdout + p.stderr),
+      },
+    );
+  }
+  const FIXTURES: [name: string, breaks: string][] = [
+    ["passes", "pass"],
+    ["warns", "pass"],
+    ["secure-config", "pass"],
+    ...BREAKS,
+    ["components", "bootstrap-user-name"],
+    ["duplicate-urn", "no verdict"],
+    ["throws", "no verdict"],
+    ["bad-config", "no verdict"],
+    ["type-error", "no verdict"],
+    ["hangs", "no verdict"],
+  ];
+  for (const [name, breaks] of FIXTURES)
+    cases.push({
+      name: `fixture ${name}`,
+      cwd: () => ws.fixture(name),
+      stack: "dev",
+      gateArgs: name === "hangs" ? ["--timeout", "20"] : [],
+      // The fixture's values, through the CLI, so that secure ones are encrypted with this backend's passphrase.
+      setup: async () => {
+        const file = path.join(ws.fixture(name), "Pulumi.dev.yaml");
         const { config = {} } = yaml.load(fs.readFileSync(file, "utf8")) as {
           config?: Record<string, unknown>;
         };
@@ -184,41 +173,97 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
         for (const [k, v] of Object.entries(config))
           if (typeof v === "object" && v !== null) secret[k] = pgpKey;
           else plain[k] = String(v);
-        await stackWith(dir, "dev", plain, secret);
-        const { engine, preview } = await compare(
-          `fixture ${name}`,
-          dir,
-          "dev",
-          name === "hangs" ? ["--timeout", "20"] : [],
-        );
+        await stackWith(ws.fixture(name), "dev", plain, secret);
+      },
+      expect: (e, p) => {
         if (breaks === "pass" || breaks === "no verdict")
-          assert.equal(engine.outcome, breaks, preview.stderr.slice(-1500));
+          assert.equal(e.outcome, breaks, p.stderr.slice(-1500));
         else {
-          assert.ok(engine.mandatory.includes(breaks), JSON.stringify(engine));
-          assert.equal(preview.code, 1, "the CLI's exit status for a mandatory violation");
+          assert.ok(e.mandatory.includes(breaks), JSON.stringify(e));
+          assert.equal(p.code, 1, "the CLI's exit status for a mandatory violation");
         }
-      });
-    }
+      },
+    });
+
+  /** The preview and the gate on one case's folder and stack, side by side. */
+  async function compare(c: Case) {
+    await c.setup();
+    const pack = path.join(ws.project, "policy");
+    const [preview, check] = await Promise.all([
+      ws.pulumi(["preview", "--stack", c.stack, "--policy-pack", pack], { cwd: c.cwd(), timeoutMs: 60_000 }),
+      ws.npm(
+        "check",
+        [
+          "--stack",
+          c.stack,
+          "--policy-pack",
+          pack,
+          "--format",
+          "json",
+          "--timeout",
+          "30",
+          ...(c.gateArgs ?? []),
+        ],
+        { cwd: c.cwd() },
+      ),
+    ]);
+    const why = `${check.stderr.trim()}\n--- preview:\n${(preview.stdout + preview.stderr).slice(-1500)}`;
+    results.set(c.name, { gate: verdictOfCheck(check), engine: verdictOfPreview(preview), preview, why });
+  }
+
+  // The cases run two at a time: a case waits on its CLI commands as much as it computes.
+  before(async function () {
+    this.timeout(60 * 60_000);
+    ws = new Workspace();
+    pgpKey = await binaryPublicKey((await generateThrowawayKey("fidelity")).armoredPublicKey);
+    const queue = [...cases];
+    const worker = async () => {
+      for (let c = queue.shift(); c; c = queue.shift()) await compare(c);
+    };
+    await Promise.all(Array.from({ length: Math.min(2, availableParallelism()) }, worker));
   });
+  after(() => {
+    ws?.close();
+    const equal = [...results.values()].filter((r) => JSON.stringify(r.gate) === JSON.stringify(r.engine));
+    console.log(`      fidelity: ${equal.length} of ${results.size}`);
+    for (const [name, r] of results)
+      if (!equal.includes(r))
+        console.log(
+          `      DIFFERS: ${name}: gate ${JSON.stringify(r.gate)}; engine ${JSON.stringify(r.engine)}`,
+        );
+  });
+
+  for (const c of cases)
+    it(`${c.name}: the same verdict in the engine and the gate`, () => {
+      const r = results.get(c.name);
+      assert.ok(r, "not run");
+      assert.deepEqual(r.gate, r.engine, `the gate's verdict differs from the engine's\n${r.why}`);
+      c.expect?.(r.engine, r.preview);
+    });
 
   it("--state: a deployed stack without a stored replacementTrigger, rotated, is planned as the engine previews it", async () => {
     const stack = "no-trigger";
     await stackWith(ws.project, stack, base);
     await ws.ok(["up", "--stack", stack, "--yes"]);
-    // A deployment whose login profile has no stored trigger (made before the program set one).
+    // A deployment whose resources have no stored trigger (made before the program set one).
     const exported = JSON.parse(await ws.ok(["stack", "export", "--stack", stack])) as {
       deployment: { resources: { type: string; replacementTrigger?: unknown }[] };
     };
     for (const r of exported.deployment.resources) delete r.replacementTrigger;
-    const file = path.join(ws.project, "state.json");
-    fs.writeFileSync(file, JSON.stringify(exported));
+    fs.writeFileSync(path.join(ws.project, "state.json"), JSON.stringify(exported));
     await ws.ok(["stack", "import", "--stack", stack, "--file", "state.json"]);
     await ws.ok(["config", "set", "--stack", stack, "credentialsRotation", "2"]);
-    const { preview } = await compare("--state, no stored trigger, rotated", ws.project, stack, [
-      "--state",
-      "state.json",
-    ]);
-    const ops = preview.events.flatMap((e) => (e.resourcePreEvent ? [e.resourcePreEvent.metadata] : []));
+    const c: Case = {
+      name: "--state, no stored trigger, rotated",
+      cwd: project,
+      stack,
+      setup: async () => undefined,
+      gateArgs: ["--state", "state.json"],
+    };
+    await compare(c);
+    const r = results.get(c.name)!;
+    assert.deepEqual(r.gate, r.engine, `the gate's verdict differs from the engine's\n${r.why}`);
+    const ops = r.preview.events.flatMap((e) => (e.resourcePreEvent ? [e.resourcePreEvent.metadata] : []));
     assert.ok(
       ops.some(
         (m) =>

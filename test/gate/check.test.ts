@@ -8,15 +8,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { PolicyPackError, type PolicyPack } from "../../gate/analyzer";
-import { CheckError, checkExport, checkProgram, type CheckResult } from "../../gate/check";
+import { PolicyPackError } from "../../gate/analyzer";
+import { CheckError, checkExport, type CheckResult } from "../../gate/check";
 import { PolicyConfigError } from "../../gate/policy-config";
 import { FORMATS, render } from "../../gate/report";
 import { StackConfigError } from "../../gate/stack-config";
 import { todayUtc } from "../../policy/lib/waivers";
 import { T } from "../../policy/lib/resource-types";
 import { BREAKS } from "../fixtures/programs/verdicts";
-import { deployedExport, fixture, PACK, ROOT, sharedDevPack } from "./helpers";
+import { deployedExport, fixture, PACK, ROOT, checkWithDevPack, sharedDevPack } from "./helpers";
 
 const mandatory = (r: CheckResult) =>
   [
@@ -24,16 +24,7 @@ const mandatory = (r: CheckResult) =>
   ].sort();
 
 describe("gate: verdicts of the real pack", function () {
-  let pack: PolicyPack;
-  before(async () => {
-    pack = await sharedDevPack();
-  });
-
-  const check = (cwd: string, extra: Partial<Parameters<typeof checkProgram>[0]> = {}) =>
-    checkProgram(
-      { cwd, stack: "dev", packDir: PACK, timeoutMs: 60_000, ...extra },
-      { pack, inProcess: true },
-    );
+  const check = checkWithDevPack;
 
   it("passes the real program on the dev stack, with the plan, outputs and one advisory", async () => {
     const r = await check(ROOT);

@@ -15,7 +15,7 @@ import { main, type CliIO } from "../../gate/cli";
 import { render } from "../../gate/report";
 import { triggerFires } from "../../gate/run-program";
 import { CONFIG_KEYS, type ConfigKey } from "../../lib/config";
-import { fixture, PACK, ROOT, sharedDevPack } from "./helpers";
+import { fixture, PACK, ROOT, checkWithDevPack, sharedDevPack } from "./helpers";
 
 const BASE = "urn:pulumi:dev::management-bootstrap::";
 const NO_STORED_TRIGGER = path.join(ROOT, "test/fixtures/exports/no-stored-trigger.json");
@@ -51,11 +51,7 @@ describe("gate parity with the engine", function () {
   before(async () => {
     pack = await sharedDevPack();
   });
-  const check = (cwd: string, extra: Partial<Parameters<typeof checkProgram>[0]> = {}) =>
-    checkProgram(
-      { cwd, stack: "dev", packDir: PACK, timeoutMs: 60_000, ...extra },
-      { pack, inProcess: true },
-    );
+  const check = checkWithDevPack;
   const cli = async (argv: string[], cwd = ROOT) => {
     const out = { stdout: "", stderr: "" };
     const io: CliIO = {

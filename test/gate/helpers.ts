@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PolicyPack } from "../../gate/analyzer";
+import { checkProgram } from "../../gate/check";
 import { runProgram, type PlannedResource } from "../../gate/run-program";
 import { loadStackConfig } from "../../gate/stack-config";
 
@@ -26,6 +27,14 @@ export function sharedDevPack(): Promise<PolicyPack> {
     dryRun: true,
   });
   return devPack;
+}
+
+/** `npm run check`'s program check of the project in `cwd` (stack dev), in this process, on the shared pack. */
+export async function checkWithDevPack(cwd: string, extra: Partial<Parameters<typeof checkProgram>[0]> = {}) {
+  return checkProgram(
+    { cwd, stack: "dev", packDir: PACK, timeoutMs: 60_000, ...extra },
+    { pack: await sharedDevPack(), inProcess: true },
+  );
 }
 
 export const mochaHooks = {
