@@ -159,7 +159,8 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
     cases.push({
       name: `fixture ${name}`,
       cwd: () => ws.fixture(name),
-      stack: "dev",
+      // One backend and one project name for all fixtures: each its own stack.
+      stack: name,
       gateArgs: name === "hangs" ? ["--timeout", "20"] : [],
       // The fixture's values, through the CLI, so that secure ones are encrypted with this backend's passphrase.
       setup: async () => {
@@ -173,7 +174,7 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
         for (const [k, v] of Object.entries(config))
           if (typeof v === "object" && v !== null) secret[k] = pgpKey;
           else plain[k] = String(v);
-        await stackWith(ws.fixture(name), "dev", plain, secret);
+        await stackWith(ws.fixture(name), name, plain, secret);
       },
       expect: (e, p) => {
         if (breaks === "pass" || breaks === "no verdict")
