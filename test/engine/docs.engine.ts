@@ -334,7 +334,11 @@ describe("engine docs: the README's and the runbook's commands run as written", 
   it("the README's try-out runs in a fresh clone with the local backend", async () => {
     const { code, out } = await (tryOut ?? session(2));
     assert.equal(code, 0, failedAt(out));
-    assert.match(out, /stack output --stack management userName\n[^\n]*mgmt-org-admin/);
+    // What `stack output ... userName` printed, up to the next command's line.
+    assert.match(
+      out,
+      /stack output --stack management userName\n(?:(?!===)[^\n]*\n)*(?!===)[^\n]*mgmt-org-admin/,
+    );
     assert.ok(fs.existsSync(path.join(ws.tmp, "tmp-2", "clone", ".pulumi-local")));
   });
 
