@@ -405,7 +405,7 @@ async function runOnce(opts: RunOptions, autonames = new Map<string, unknown>())
   } catch (e) {
     // A refused registration fails the program later, with the SDK's words: the engine's come first.
     const customs = [...registered.values()].filter((r) => r.custom).length;
-    throw new ProgramError(duplicate ?? e, customs, invokes, duplicate ? [] : planOf({}));
+    throw new ProgramError(duplicate ?? e, customs, invokes, planOf({}));
   } finally {
     Object.assign(console, saved);
   }

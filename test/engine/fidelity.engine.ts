@@ -11,14 +11,13 @@
  * mandatory policies, or the test fails. It prints `fidelity: N of M`.
  */
 import * as assert from "node:assert/strict";
-import { availableParallelism } from "node:os";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { T } from "../../policy/lib/resource-types";
 import { BREAKS } from "../fixtures/programs/verdicts";
 import { generateThrowawayKey } from "../handoff/helpers";
-import { binaryPublicKey, mandatoryOf, PROJECT, ROOT, Workspace, type CliRun } from "./harness";
+import { binaryPublicKey, inPool, mandatoryOf, PROJECT, ROOT, Workspace, type CliRun } from "./harness";
 
 /** What a check ends with: no mandatory finding, mandatory findings, or no verdict at all. */
 interface Verdict {
@@ -212,16 +211,11 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
     results.set(c.name, { gate: verdictOfCheck(check), engine: verdictOfPreview(preview), preview, why });
   }
 
-  // The cases run two at a time: a case waits on its CLI commands as much as it computes.
   before(async function () {
     this.timeout(60 * 60_000);
     ws = new Workspace();
     pgpKey = await binaryPublicKey((await generateThrowawayKey("fidelity")).armoredPublicKey);
-    const queue = [...cases];
-    const worker = async () => {
-      for (let c = queue.shift(); c; c = queue.shift()) await compare(c);
-    };
-    await Promise.all(Array.from({ length: Math.min(2, availableParallelism()) }, worker));
+    await inPool(cases, 3, compare);
   });
   after(() => {
     ws?.close();

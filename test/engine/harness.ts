@@ -205,6 +205,18 @@ export class Workspace {
   }
 }
 
+/**
+ * Runs `fn` on every item, `width` at a time: an engine test case waits on its CLI commands as much as
+ * it computes, so two or three at once use the machine's cores better than one.
+ */
+export async function inPool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+}
+
 /** A public key as the program's pgpKey wants it: base64 of the binary key (gpg --export | base64). */
 export async function binaryPublicKey(armoredPublicKey: string): Promise<string> {
   const key = await openpgp.readKey({ armoredKey: armoredPublicKey });
