@@ -339,30 +339,21 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
   const pack = packR.status === "fulfilled" ? packR.value : undefined;
   try {
     if (packR.status === "rejected") throw packR.reason;
-    if (runR.status === "rejected") {
-      // As the engine: each resource registered before the failure was judged as it came (the stack resource
-      // first, before the program ran); a mandatory finding among them is the verdict, the failure reported.
-      const failed = runR.reason as Error;
-      if (!(failed instanceof ProgramFailed) || failed.planned.length === 0) throw failed;
-      const verdict = await judge(pack!, opts, failed.planned, false);
-      if (verdict.summary.mandatory === 0) throw failed;
-      const now = Date.now();
-      return {
-        mode: prior ? "update" : "program",
-        project,
-        stack: opts.stack,
-        resources: failed.planned,
-        outputs: {},
-        ...verdict,
-        logs: [{ severity: "error", message: failed.message, urn: failed.planned[0].urn }, ...verdict.logs],
-        uncheckedKeys: secretKeys,
-        timings: { packStartMs, programMs, analysisMs: 0, totalMs: now - started },
-      };
-    }
-    const run = runR.value;
+    // As the engine: each resource a failed program registered was judged as it came (the stack resource
+    // first, before the program ran); a mandatory finding among them is the verdict, the failure reported.
+    const failed = runR.status === "rejected" ? (runR.reason as Error) : undefined;
+    if (failed && !(failed instanceof ProgramFailed && failed.planned.length > 0)) throw failed;
+    const run =
+      runR.status === "fulfilled"
+        ? runR.value
+        : { resources: (failed as ProgramFailed).planned, outputs: {}, warnings: [] as string[] };
     const analysisStarted = Date.now();
-    const verdict = await judge(pack!, opts, run.resources);
-    const warnings = run.warnings.map((message) => ({ severity: "warning" as const, message, urn: "" }));
+    // The engine skips AnalyzeStack for a failed deployment.
+    const verdict = await judge(pack!, opts, run.resources, !failed);
+    if (failed && verdict.summary.mandatory === 0) throw failed;
+    const logs: LogEntry[] = failed
+      ? [{ severity: "error", message: failed.message, urn: run.resources[0].urn }]
+      : run.warnings.map((message) => ({ severity: "warning", message, urn: "" }));
     const now = Date.now();
     return {
       mode: prior ? "update" : "program",
@@ -371,7 +362,7 @@ export async function checkProgram(opts: CheckOptions, parts: Parts = {}): Promi
       resources: run.resources,
       outputs: run.outputs,
       ...verdict,
-      logs: [...warnings, ...verdict.logs],
+      logs: [...logs, ...verdict.logs],
       uncheckedKeys: secretKeys,
       timings: { packStartMs, programMs, analysisMs: now - analysisStarted, totalMs: now - started },
     };
