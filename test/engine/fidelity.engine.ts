@@ -190,20 +190,14 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
     await c.setup();
     const pack = path.join(ws.project, "policy");
     const [preview, check] = await Promise.all([
-      ws.pulumi(["preview", "--stack", c.stack, "--policy-pack", pack], { cwd: c.cwd(), timeoutMs: 60_000 }),
+      ws.pulumi(["preview", "--stack", c.stack, "--policy-pack", pack], {
+        cwd: c.cwd(),
+        // Generous: two cases share two cores; only `hangs` is meant to run out of time.
+        timeoutMs: c.name === "fixture hangs" ? 60_000 : 180_000,
+      }),
       ws.npm(
         "check",
-        [
-          "--stack",
-          c.stack,
-          "--policy-pack",
-          pack,
-          "--format",
-          "json",
-          "--timeout",
-          "30",
-          ...(c.gateArgs ?? []),
-        ],
+        ["--stack", c.stack, "--policy-pack", pack, "--format", "json", ...(c.gateArgs ?? [])],
         { cwd: c.cwd() },
       ),
     ]);
@@ -215,7 +209,7 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
     this.timeout(60 * 60_000);
     ws = new Workspace();
     pgpKey = await binaryPublicKey((await generateThrowawayKey("fidelity")).armoredPublicKey);
-    await inPool(cases, 3, compare);
+    await inPool(cases, 2, compare);
   });
   after(() => {
     ws?.close();
