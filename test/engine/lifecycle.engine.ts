@@ -140,6 +140,17 @@ describe("engine lifecycle: the runbook's commands, from stack init to destroy",
     assert.deepEqual(new Set(Object.values(stepsOf(up))), new Set(["same"]));
     await ws.ok(["refresh", ...S, "--yes"]);
     assert.deepEqual(ws.journal().slice(before), [], "no create, update or delete reached the account");
+    // The deployed state judged as `pulumi policy analyze` would: the pack without stack context.
+    await ws.ok(["stack", "export", ...S, "--file", "state.json"]);
+    const audit = await ws.npm("check", ["--file", "state.json", "--format", "json"]);
+    fs.rmSync(path.join(ws.project, "state.json"));
+    assert.equal(audit.code, 0, audit.stdout + audit.stderr);
+    const report = JSON.parse(audit.stdout) as { mode: string; violations: { enforcementLevel: string }[] };
+    assert.equal(report.mode, "file");
+    assert.deepEqual(
+      report.violations.filter((v) => v.enforcementLevel === "mandatory"),
+      [],
+    );
   });
 
   it("coming back later from a new shell: login, select, config, the gate's --state plan, preview --expect-no-changes", async () => {

@@ -170,11 +170,14 @@ describe("gate: verdicts of the real pack", function () {
 
 describe("gate: exported state (--file)", function () {
   it("audits a state file like pulumi policy analyze, without stack context", async () => {
-    const r = await checkExport({
-      file: fixture("../exports/bootstrap-in-group.json"),
-      packDir: PACK,
-      timeoutMs: 60_000,
-    });
+    const r = await checkExport(
+      {
+        file: fixture("../exports/bootstrap-in-group.json"),
+        packDir: PACK,
+        timeoutMs: 60_000,
+      },
+      { pack: await sharedDevPack() },
+    );
     assert.equal(r.mode, "file");
     assert.ok(mandatory(r).includes("bootstrap-user-no-groups"));
   });
