@@ -16,6 +16,7 @@ import * as iam from "@pulumi/aws/iam";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { loadConfig } from "./lib/config";
+import { addDays, EXPIRES_ON_TAG, todayUtc } from "./lib/expiry";
 import { credentialsIssueName, issueKeepers, pendingSettings, readIssueKeepers } from "./lib/credentials";
 import { BOOTSTRAP_USER_TAGS, administratorAccessPolicyArn, consoleSignInUrl } from "./lib/naming";
 
@@ -34,12 +35,24 @@ export = async (): Promise<Record<string, pulumi.Output<unknown>>> => {
     );
   }
 
+  // The bootstrap user's life starts at the first deployment: that day is held in a random
+  // resource's keepers, frozen as the credentials issue's are, so no later run or rotation moves
+  // it. Only the lifetime is config: extending it is a reviewed change (bootstrap-user-expiry).
+  const start = new random.RandomId(
+    "bootstrap-user-start",
+    { byteLength: 4, keepers: { startedOn: todayUtc() } },
+    { ignoreChanges: ["keepers"] },
+  );
+  const expiresOn = start.keepers.apply((keepers) =>
+    addDays(String(keepers?.startedOn), config.bootstrapUserLifetimeDays),
+  );
+
   // The bootstrap user: fixed name (no auto-naming); forceDestroy so `pulumi destroy` also
   // removes it after the operator added MFA devices or keys by hand.
   const user = new iam.User("bootstrap-user", {
     name: config.bootstrapUserName,
     forceDestroy: true,
-    tags: { ...BOOTSTRAP_USER_TAGS },
+    tags: { ...BOOTSTRAP_USER_TAGS, [EXPIRES_ON_TAG]: expiresOn },
   });
 
   // The credentials issue for this credentialsRotation value (see lib/credentials.ts).
@@ -106,6 +119,7 @@ export = async (): Promise<Record<string, pulumi.Output<unknown>>> => {
       : pulumi.output(consoleSignInUrl(caller.accountId, partition)),
     userName: user.name,
     userArn: user.arn,
+    expiresOn,
     accountId: pulumi.output(caller.accountId),
     passwordResetRequired: loginProfile.passwordResetRequired,
   };

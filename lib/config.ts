@@ -14,6 +14,7 @@ import {
   isValidProjectName,
   managementAccountName,
 } from "./naming";
+import { LIFETIME_DAYS_MAX } from "./expiry";
 import { REDACTED, quote } from "./text";
 import { PGP_KEY_EXPECTED_FORM, PgpKeyError, PgpRecipient, parsePgpRecipient } from "./pgp";
 
@@ -38,6 +39,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   manageAccountAlias: declaredDefault<boolean>("manageAccountAlias"),
   credentialsRotation: declaredDefault<string>("credentialsRotation"),
   createAccessKey: declaredDefault<boolean>("createAccessKey"),
+  bootstrapUserLifetimeDays: declaredDefault<number>("bootstrapUserLifetimeDays"),
 });
 
 export const CONFIG_KEYS = [
@@ -50,6 +52,7 @@ export const CONFIG_KEYS = [
   "manageAccountAlias",
   "credentialsRotation",
   "createAccessKey",
+  "bootstrapUserLifetimeDays",
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -73,6 +76,7 @@ export const OFFLINE_STAND_INS: Readonly<Record<ConfigKey, readonly [string, str
   ],
   credentialsRotation: [CONFIG_DEFAULTS.credentialsRotation, CONFIG_DEFAULTS.credentialsRotation],
   createAccessKey: [String(CONFIG_DEFAULTS.createAccessKey), String(CONFIG_DEFAULTS.createAccessKey)],
+  bootstrapUserLifetimeDays: ["30", "31"],
 };
 
 export interface BootstrapConfig {
@@ -86,6 +90,8 @@ export interface BootstrapConfig {
   manageAccountAlias: boolean;
   credentialsRotation: string;
   createAccessKey: boolean;
+  /** Days from the first deployment to the bootstrap user's ExpiresOn date. */
+  bootstrapUserLifetimeDays: number;
 }
 
 const config = new pulumi.Config(CONFIG_NAMESPACE);
@@ -258,6 +264,18 @@ export async function loadConfig(source = stackConfig): Promise<BootstrapConfig>
 
   const createAccessKey = bool("createAccessKey", CONFIG_DEFAULTS.createAccessKey);
 
+  let bootstrapUserLifetimeDays: number = CONFIG_DEFAULTS.bootstrapUserLifetimeDays;
+  const rawLifetime = read("bootstrapUserLifetimeDays");
+  if (rawLifetime !== undefined) {
+    const expected = `a whole number of days from 1 to ${LIFETIME_DAYS_MAX}, counted from the first deployment`;
+    bootstrapUserLifetimeDays = Number(rawLifetime);
+    if (!/^[0-9]+$/.test(rawLifetime)) {
+      problem("bootstrapUserLifetimeDays", rawLifetime, "is not a whole number", expected);
+    } else if (bootstrapUserLifetimeDays < 1 || bootstrapUserLifetimeDays > LIFETIME_DAYS_MAX) {
+      problem("bootstrapUserLifetimeDays", rawLifetime, "is out of range", expected);
+    }
+  }
+
   if (problems.length > 0) throw new pulumi.RunError(problems.join("\n"));
   return {
     projectName: projectName as string,
@@ -269,5 +287,6 @@ export async function loadConfig(source = stackConfig): Promise<BootstrapConfig>
     manageAccountAlias,
     credentialsRotation,
     createAccessKey,
+    bootstrapUserLifetimeDays,
   };
 }

@@ -1,5 +1,8 @@
 // Pulumi's policy exceptions live only in Pulumi Cloud; these live in the repo (docs/policies.md#waivers).
 import type { PolicyConfigSchema } from "@pulumi/policy";
+import { daysBetween, isCalendarDate, todayUtc } from "../../lib/expiry";
+
+export { isCalendarDate, todayUtc };
 
 type Property = PolicyConfigSchema["properties"][string];
 
@@ -37,17 +40,6 @@ type Target = { urn?: string; type?: string; name?: string };
 export type Waiver = Target & { reason: string; expires: string };
 type Verdict = { kind: "none" } | { kind: "waived" | "expired"; waiver: Waiver };
 
-const midnightUtc = (date: string) => Date.parse(`${date}T00:00:00Z`);
-
-/** True for a real calendar date written YYYY-MM-DD (the schema's pattern admits 2026-02-31). */
-export function isCalendarDate(text: string): boolean {
-  const ms = midnightUtc(text);
-  return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(ms) && todayUtc(new Date(ms)) === text;
-}
-
-/** Today's date in UTC as YYYY-MM-DD, the form waivers use (string order is date order). */
-export const todayUtc = (now: Date = new Date()) => now.toISOString().slice(0, 10);
-
 export const waiverTarget = (w: Waiver) => w.urn ?? `${w.type}::${w.name}`;
 
 /** The qualified type (parents' types first, `$`-joined) and the name a URN holds. */
@@ -70,7 +62,7 @@ export function matches(w: Waiver, t: Target): boolean {
 /** An expiry date's problem: not a calendar date, or more than `maxDays` from today; `which` names it. */
 export function expiryProblem(which: string, expires: string, maxDays: number, today: string): string[] {
   if (!isCalendarDate(expires)) return [`${which} "${expires}", which is not a calendar date (YYYY-MM-DD)`];
-  const days = Math.round((midnightUtc(expires) - midnightUtc(today)) / 86_400_000);
+  const days = daysBetween(today, expires);
   return days > maxDays ? [`${which} ${expires}, more than waiverMaxDays (${maxDays}) days from today`] : [];
 }
 

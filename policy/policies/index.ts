@@ -4,6 +4,7 @@ import { administratorBootstrapUserOnly } from "./administrator-bootstrap-user-o
 import { bootstrapCredentialsEncrypted } from "./bootstrap-credentials-encrypted";
 import { bootstrapUserAccessKeys } from "./bootstrap-user-access-keys";
 import { bootstrapUserAdministratorAccess } from "./bootstrap-user-administrator-access";
+import { bootstrapUserExpiry } from "./bootstrap-user-expiry";
 import { bootstrapUserConsoleAccess } from "./bootstrap-user-console-access";
 import { bootstrapUserName } from "./bootstrap-user-name";
 import { bootstrapUserNoExtraPermissions } from "./bootstrap-user-no-extra-permissions";
@@ -32,6 +33,7 @@ export const policies: Policies = [
   bootstrapUserNoExtraPermissions,
   bootstrapCredentialsEncrypted,
   bootstrapUserTemporary,
+  bootstrapUserExpiry,
   // Detect: judged on the whole stack, after every step.
   bootstrapUserConsoleAccess,
   bootstrapUserAdministratorAccess,

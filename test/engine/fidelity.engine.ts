@@ -41,6 +41,7 @@ function shapesOf(pgpKey: string): Record<string, { other: string; invalid: stri
     manageAccountAlias: { other: "false", invalid: "sometimes", secret: "true" },
     credentialsRotation: { other: "2", invalid: " ", secret: "1" },
     createAccessKey: { other: "true", invalid: "yes please", secret: "true" },
+    bootstrapUserLifetimeDays: { other: "60", invalid: "91", secret: "30" },
   };
 }
 

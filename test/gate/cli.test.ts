@@ -253,7 +253,7 @@ describe("gate CLI: flags, formats and exit statuses", function () {
     assert.match(r.stdout, /\+ {2}aws:iam:User {2}bootstrap-user {2}create/);
     assert.match(
       r.stdout,
-      /Summary: 6 to create; 0 mandatory and \d+ advisory policy violations?; policy check passed\./,
+      /Summary: 7 to create; 0 mandatory and \d+ advisory policy violations?; policy check passed\./,
     );
   });
 

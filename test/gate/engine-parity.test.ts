@@ -15,7 +15,7 @@ import { main, type CliIO } from "../../gate/cli";
 import { render } from "../../gate/report";
 import { triggerFires } from "../../gate/run-program";
 import { CONFIG_KEYS, type ConfigKey } from "../../lib/config";
-import { fixture, PACK, ROOT, checkWithDevPack, sharedDevPack } from "./helpers";
+import { deployedExport, fixture, PACK, ROOT, checkWithDevPack, sharedDevPack } from "./helpers";
 
 const BASE = "urn:pulumi:dev::management-bootstrap::";
 const NO_STORED_TRIGGER = path.join(ROOT, "test/fixtures/exports/no-stored-trigger.json");
@@ -187,21 +187,30 @@ describe("gate parity with the engine", function () {
     it("first deployment: the stack resource counts among the creates; computed outputs are unknown", async () => {
       const text = await cli([]);
       assert.equal(text.code, 0, text.stderr);
-      assert.match(text.stdout, /^Summary: 6 to create; /m);
+      assert.match(text.stdout, /^Summary: 7 to create; /m);
       assert.match(text.stdout, /^ {4}userArn: output<string>$/m);
       assert.match(text.stdout, /^ {4}accountId: "123456789012"$/m);
       const json = JSON.parse((await cli(["--format", "json"])).stdout);
-      assert.deepEqual(json.changeSummary, { create: 6 });
+      assert.deepEqual(json.changeSummary, { create: 7 });
       assert.deepEqual(json.outputs.userArn, { secret: false, value: unknownValue });
     });
 
     it("an update that changes nothing: every resource unchanged, the stack too; outputs known from the state", async () => {
-      const text = await cli(["--state", NO_STORED_TRIGGER]);
+      const state = await deployedExport();
+      const text = await cli(["--state", state]);
       assert.equal(text.code, 0, text.stderr);
-      assert.match(text.stdout, /^Summary: 6 unchanged; /m);
+      assert.match(text.stdout, /^Summary: 7 unchanged; /m);
       assert.match(text.stdout, /^ {4}userArn: "arn:aws:iam::123456789012:user\/mgmt-org-admin"$/m);
+      const json = JSON.parse((await cli(["--format", "json", "--state", state])).stdout);
+      assert.deepEqual(json.changeSummary, { same: 7 });
+    });
+
+    it("a stack deployed before the expiry existed: its start is created today, the user's tags updated in place", async () => {
       const json = JSON.parse((await cli(["--format", "json", "--state", NO_STORED_TRIGGER])).stdout);
-      assert.deepEqual(json.changeSummary, { same: 6 });
+      assert.deepEqual(json.changeSummary, { create: 1, update: 1, same: 5 });
+      const steps = json.steps as { urn: string; op: string }[];
+      assert.equal(steps.find((s) => s.urn.endsWith("::bootstrap-user-start"))?.op, "create");
+      assert.equal(steps.find((s) => s.urn.endsWith("::bootstrap-user"))?.op, "update");
     });
   });
 

@@ -38,6 +38,7 @@ const EXPECTED = {
   "bootstrap-user-no-extra-permissions": ["advisory", "resource"],
   "bootstrap-credentials-encrypted": ["advisory", "resource"],
   "bootstrap-user-temporary": ["advisory", "resource"],
+  "bootstrap-user-expiry": ["mandatory", "resource"],
   "bootstrap-user-console-access": ["mandatory", "stack"],
   "bootstrap-user-administrator-access": ["mandatory", "stack"],
   "bootstrap-user-access-keys": ["mandatory", "stack"],

@@ -1,4 +1,5 @@
 /** The one good stack for the policy tests and the bench: resources shaped like the program's (index.ts). */
+import { addDays, todayUtc } from "../../lib/expiry";
 import { BOOTSTRAP_USER_TAGS } from "../../lib/naming";
 import { T } from "../../policy/lib/resource-types";
 import type { ResourceInput } from "./harness";
@@ -11,7 +12,11 @@ export function goodStack(userName = "mgmt-org-admin"): ResourceInput[] {
     {
       type: T.user,
       name: "bootstrap-user",
-      props: { name: userName, tags: { ...BOOTSTRAP_USER_TAGS }, forceDestroy: true },
+      props: {
+        name: userName,
+        tags: { ...BOOTSTRAP_USER_TAGS, ExpiresOn: addDays(todayUtc(), 30) },
+        forceDestroy: true,
+      },
     },
     {
       type: T.loginProfile,

@@ -3,6 +3,7 @@
  * (inspectable-templates), within bounded work, and literal console passwords in templates are
  * judged. Each attack here passed before (no mandatory finding).
  */
+import { addDays, todayUtc } from "../../lib/expiry";
 import * as assert from "node:assert/strict";
 import { factsOf } from "../../policy/lib/iam";
 import { T } from "../../policy/lib/resource-types";
@@ -146,6 +147,7 @@ describe("templates: a literal console password is judged (bootstrap-user-passwo
               UserName: "mgmt-org-admin",
               LoginProfile: loginProfile,
               ManagedPolicyArns: [ADMIN_ARN],
+              Tags: [{ Key: "ExpiresOn", Value: addDays(todayUtc(), 30) }],
             },
           },
         },
@@ -182,6 +184,7 @@ describe("templates: a literal console password is judged (bootstrap-user-passwo
           userName: "mgmt-org-admin",
           loginProfile: { password: "short" },
           managedPolicyArns: [ADMIN_ARN],
+          tags: [{ key: "ExpiresOn", value: addDays(todayUtc(), 30) }],
         },
       },
       ["bootstrap-user-password-strength"],

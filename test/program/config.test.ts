@@ -71,6 +71,19 @@ describe("program config: each bad value stops the program before anything is re
     });
   }
 
+  for (const [raw, what] of [
+    ["0", "is out of range"],
+    ["91", "is out of range"],
+    ["30.5", "is not a whole number"],
+    ["a month", "is not a whole number"],
+  ]) {
+    it(`bootstrapUserLifetimeDays ${JSON.stringify(raw)} ${what}`, async () => {
+      await expectRejected(stackConfig({ bootstrapUserLifetimeDays: raw }), [
+        `management-bootstrap:bootstrapUserLifetimeDays: ${JSON.stringify(raw)} ${what}; expected a whole number of days from 1 to 90, counted from the first deployment`,
+      ]);
+    });
+  }
+
   for (const key of ["passwordResetRequired", "manageAccountAlias", "createAccessKey"]) {
     it(`${key} must be a boolean`, async () => {
       await expectRejected(stackConfig({ [key]: "maybe" }), [
@@ -265,6 +278,7 @@ describe("program config: Pulumi.yaml and the example stack", function () {
       manageAccountAlias: true,
       credentialsRotation: "1",
       createAccessKey: false,
+      bootstrapUserLifetimeDays: 30,
     });
   });
 });

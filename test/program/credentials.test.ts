@@ -11,6 +11,7 @@ const config: BootstrapConfig = {
   manageAccountAlias: true,
   credentialsRotation: "1",
   createAccessKey: false,
+  bootstrapUserLifetimeDays: 30,
 };
 
 describe("credential rotation rules", () => {

@@ -59,11 +59,37 @@ describe("program lifecycle: updates of a deployed stack", function () {
     assert.deepEqual(op(run, T.accessKey), ["replace"]);
     assert.equal(run.resources.find((r) => r.type === T.loginProfile)!.deleteBeforeReplace, true);
     assert.equal(run.resources.find((r) => r.type === T.accessKey)!.deleteBeforeReplace, false);
-    // The old issue goes, a new one comes; the user and its admin attachment stay.
-    assert.deepEqual(op(run, "random:index/randomId:RandomId").sort(), ["create", "delete"]);
+    // The old issue goes, a new one comes; the user, its start date and its admin attachment stay.
+    assert.deepEqual(op(run, "random:index/randomId:RandomId").sort(), ["create", "delete", "same"]);
     assert.deepEqual(op(run, T.user), ["same"]);
     assert.deepEqual(op(run, T.userPolicyAttachment), ["same"]);
     assert.notEqual(run.outputs.consolePassword, deployed.outputs.consolePassword);
+  });
+
+  it("keeps the first deployment's start date: a later run or a rotation never moves ExpiresOn; the lifetime does", async () => {
+    // The stack as deployed on 2026-01-01: the start resource's keepers hold that day.
+    const state = structuredClone(deployed.state);
+    const [startUrn, start] = [...state].find(([urn]) => urn.endsWith("::bootstrap-user-start"))!;
+    for (const props of [start.inputs, start.outputs] as Record<string, unknown>[])
+      props.keepers = { startedOn: "2026-01-01" };
+    state.set(startUrn, start);
+    const expiresOn = (run: ProgramRun) =>
+      (run.resources.find((r) => r.type === T.user)!.inputs.tags as Record<string, string>).ExpiresOn;
+    const rotated = await runProgram(stackConfig({ createAccessKey: "true", credentialsRotation: "2" }), {
+      prior: state,
+    });
+    assert.equal(expiresOn(rotated), "2026-01-31");
+    assert.equal(rotated.outputs.expiresOn, "2026-01-31");
+    assert.equal(rotated.resources.find((r) => r.name === "bootstrap-user-start")!.op, "same");
+    const extended = await runProgram(
+      stackConfig({ createAccessKey: "true", bootstrapUserLifetimeDays: "60" }),
+      {
+        prior: state,
+      },
+    );
+    assert.equal(expiresOn(extended), "2026-03-02");
+    // A tag: updated in place, never a new user (whose credentials would go with it).
+    assert.deepEqual(op(extended, T.user), ["update"]);
   });
 
   it("createAccessKey turned off deletes the key", async () => {

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import program from "../../index";
 import { credentialsIssueName } from "../../lib/credentials";
+import { addDays, todayUtc } from "../../lib/expiry";
 import { BOOTSTRAP_USER_TAGS } from "../../lib/naming";
 import {
   ACCOUNT_ID,
@@ -25,6 +26,13 @@ function only(run: ProgramRun, type: string): RegisteredResource {
   return found[0];
 }
 
+/** The credentials issue: the RandomId besides the one holding the user's start date. */
+function issueOf(run: ProgramRun): RegisteredResource {
+  const found = findResource(run, RANDOM_ID).filter((r) => r.name !== "bootstrap-user-start");
+  assert.equal(found.length, 1, `exactly one credentials issue, got ${found.length}`);
+  return found[0];
+}
+
 describe("program: the bootstrap user and its console access", function () {
   let defaults: ProgramRun;
   before(async () => {
@@ -35,12 +43,13 @@ describe("program: the bootstrap user and its console access", function () {
     assert.equal(typeof program, "function");
   });
 
-  it("registers exactly the user, its credentials issue, login profile, admin attachment and alias", () => {
+  it("registers exactly the user, its start date, credentials issue, login profile, admin attachment and alias", () => {
     assert.deepEqual(defaults.resources.map((r) => r.type).sort(), [
       ACCOUNT_ALIAS,
       USER,
       LOGIN_PROFILE,
       POLICY_ATTACHMENT,
+      RANDOM_ID,
       RANDOM_ID,
     ]);
     // No group, membership, inline policy or Identity Center: the runbook's user is in no group.
@@ -51,7 +60,19 @@ describe("program: the bootstrap user and its console access", function () {
     const user = only(defaults, USER);
     assert.equal(user.inputs.name, "mgmt-org-admin");
     assert.equal(user.inputs.forceDestroy, true);
-    assert.deepEqual(user.inputs.tags, { ...BOOTSTRAP_USER_TAGS });
+    assert.deepEqual(user.inputs.tags, { ...BOOTSTRAP_USER_TAGS, ExpiresOn: addDays(todayUtc(), 30) });
+  });
+
+  it("dates the user's expiry bootstrapUserLifetimeDays after its first deployment, frozen against later runs", async () => {
+    const start = findResource(defaults, RANDOM_ID).find((r) => r.name === "bootstrap-user-start");
+    assert.deepEqual(start?.inputs.keepers, { startedOn: todayUtc() });
+    assert.deepEqual(start?.ignoreChanges, ["keepers"]);
+    assert.equal(defaults.outputs.expiresOn, addDays(todayUtc(), 30));
+    const longer = await runProgram(stackConfig({ bootstrapUserLifetimeDays: "90" }));
+    assert.equal(
+      (only(longer, USER).inputs.tags as Record<string, string>).ExpiresOn,
+      addDays(todayUtc(), 90),
+    );
   });
 
   it("gives the user a generated console password with the configured length and forced reset", () => {
@@ -87,6 +108,7 @@ describe("program: the bootstrap user and its console access", function () {
       userArn: `arn:aws:iam::${ACCOUNT_ID}:user/mgmt-org-admin`,
       accountId: ACCOUNT_ID,
       passwordResetRequired: true,
+      expiresOn: addDays(todayUtc(), 30),
       consolePassword: only(defaults, LOGIN_PROFILE).outputs.password,
     });
     assert.deepEqual([...defaults.secretOutputs], ["consolePassword"]);
@@ -171,6 +193,7 @@ describe("program: PGP-encrypted hand-off", function () {
       "accountId",
       "consoleSignInUrl",
       "encryptedPassword",
+      "expiresOn",
       "passwordResetRequired",
       "pgpKeyFingerprint",
       "userArn",
@@ -218,8 +241,8 @@ describe("program: bootstrap access key (createAccessKey)", function () {
   it("rotates with credentialsRotation like the password, creating the new key before deleting the old", async () => {
     const run = await runProgram(stackConfig({ createAccessKey: "true", credentialsRotation: "7" }));
     const accessKey = only(run, ACCESS_KEY);
-    assert.equal(only(run, RANDOM_ID).name, credentialsIssueName("7"));
-    assert.equal(accessKey.replacementTrigger, only(run, RANDOM_ID).outputs.b64Url);
+    assert.equal(issueOf(run).name, credentialsIssueName("7"));
+    assert.equal(accessKey.replacementTrigger, issueOf(run).outputs.b64Url);
     assert.equal(accessKey.replacementTrigger, only(run, LOGIN_PROFILE).replacementTrigger);
     assert.equal(accessKey.deleteBeforeReplace, false);
     assert.deepEqual(accessKey.ignoreChanges, []);
@@ -232,7 +255,7 @@ describe("program: credential rotation wiring", function () {
     const run = await runProgram(
       stackConfig({ credentialsRotation: "2026-q4", passwordLength: "40", pgpKey: key.base64 }),
     );
-    const issue = only(run, RANDOM_ID);
+    const issue = issueOf(run);
     assert.equal(issue.name, credentialsIssueName("2026-q4"));
     assert.deepEqual(issue.inputs.keepers, {
       credentialsRotation: "2026-q4",
@@ -245,7 +268,7 @@ describe("program: credential rotation wiring", function () {
   it("replaces the login profile when the issue changes, deleting the old profile first", async () => {
     const run = await runProgram(stackConfig());
     const profile = only(run, LOGIN_PROFILE);
-    assert.equal(profile.replacementTrigger, only(run, RANDOM_ID).outputs.b64Url);
+    assert.equal(profile.replacementTrigger, issueOf(run).outputs.b64Url);
     assert.equal(profile.deleteBeforeReplace, true);
     // AWS clears the reset flag after the first sign-in; a refresh must not replace the profile.
     assert.deepEqual(profile.ignoreChanges, ["passwordResetRequired"]);
@@ -261,7 +284,7 @@ describe("program: credential rotation wiring", function () {
       prior: first.state,
     });
     assert.equal(trigger(longer), trigger(first));
-    assert.equal(only(longer, RANDOM_ID).name, only(first, RANDOM_ID).name);
+    assert.equal(issueOf(longer).name, issueOf(first).name);
   });
 
   it("keeps the issued settings until the next rotation and says what is pending", async () => {
