@@ -2,17 +2,19 @@
  * Fidelity, measured: `npm run check` (the offline gate) against `pulumi preview --policy-pack
  * policy` (the real CLI, stand-in providers), both run as a user runs them, in a copy of the
  * project folder:
- * - the real program (index.ts) under every config shape: each key of Pulumi.yaml at its default,
- *   at a valid other value, at an invalid value, and as a `secure:` value (the CLI decrypts it,
- *   the gate does not);
+ * - the real program (index.ts) under every config shape: every key of Pulumi.yaml at its default,
+ *   all at a valid other value at once, each at an invalid value, and all as `secure:` values at once
+ *   (the CLI decrypts them, the gate does not and must name each one not checked);
  * - every program fixture (test/fixtures/programs/*), components with same-named children among them;
  * - the `--state` plan of a deployed stack that has no stored replacementTrigger, rotated.
  * Each case must end the same way in both (pass, mandatory failure, no verdict) with the same set of
  * mandatory policies, or the test fails. It prints `fidelity: N of M`.
  */
 import * as assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import * as yaml from "js-yaml";
 import { T } from "../../policy/lib/resource-types";
 import { BREAKS } from "../fixtures/programs/verdicts";
@@ -25,6 +27,9 @@ interface Verdict {
   mandatory: string[];
 }
 
+const run = promisify(execFile);
+const CLI = path.join(ROOT, "node_modules", ".cache", "engine", "bin", "pulumi");
+
 const KEYS = Object.keys(
   (yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { config: object }).config,
 );
@@ -33,7 +38,7 @@ const KEYS = Object.keys(
 function shapesOf(pgpKey: string): Record<string, { other: string; invalid: string; secret: string }> {
   return {
     projectName: { other: "globex", invalid: "Acme_Corp", secret: "acme" },
-    accountName: { other: "acme-management", invalid: "acme-prod", secret: "acme-management" },
+    accountName: { other: "globex-management", invalid: "acme-prod", secret: "acme-management" },
     bootstrapUserName: { other: "bootstrap-admin", invalid: "not a user name!", secret: "mgmt-org-admin" },
     passwordLength: { other: "40", invalid: "12", secret: "32" },
     passwordResetRequired: { other: "false", invalid: "maybe", secret: "true" },
@@ -50,9 +55,14 @@ const verdictOfPreview = (run: CliRun): Verdict => {
   return { outcome: run.code === 0 ? "pass" : mandatory.length > 0 ? "fail" : "no verdict", mandatory };
 };
 
+type GateReport = {
+  violations: { policyName: string; enforcementLevel: string }[];
+  uncheckedConfigKeys?: string[];
+};
+
 function verdictOfCheck(run: CliRun): Verdict {
   if (run.code === 2) return { outcome: "no verdict", mandatory: [] };
-  const report = JSON.parse(run.stdout) as { violations: { policyName: string; enforcementLevel: string }[] };
+  const report = JSON.parse(run.stdout) as GateReport;
   const mandatory = [
     ...new Set(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policyName)),
   ].sort();
@@ -68,12 +78,17 @@ interface Case {
   gateArgs?: string[];
   /** What the runbook's rules say of it, beyond the two verdicts being equal. */
   expect?: (engine: Verdict, preview: CliRun) => void;
+  /** What the gate's report must say besides its verdict. */
+  expectGate?: (report: GateReport) => void;
 }
 
 describe("engine fidelity: the gate's verdicts equal the real preview's", function () {
   let ws: Workspace;
   let pgpKey = "";
-  const results = new Map<string, { gate: Verdict; engine: Verdict; preview: CliRun; why: string }>();
+  const results = new Map<
+    string,
+    { gate: Verdict; engine: Verdict; preview: CliRun; check: CliRun; why: string }
+  >();
 
   /** A fresh stack in `cwd` holding exactly these values (`secret` ones through --secret). */
   async function stackWith(
@@ -82,12 +97,15 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
     plain: Record<string, string>,
     secret: Record<string, string> = {},
   ) {
-    await ws.ok(["stack", "init", stack, "--secrets-provider", "passphrase"], { cwd });
+    // Setting a case up is not what is compared: the CLI binary itself, without npm and the stand-ins.
+    const cli = (args: string[]) =>
+      run(CLI, args, { cwd, env: { ...process.env, ...ws.env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
+    await cli(["stack", "init", stack, "--secrets-provider", "passphrase"]);
     const pairs = [
       ...Object.entries(plain).flatMap(([k, v]) => ["--plaintext", `${k}=${v}`]),
       ...Object.entries(secret).flatMap(([k, v]) => ["--secret", `${k}=${v}`]),
     ];
-    if (pairs.length > 0) await ws.ok(["config", "set-all", "--stack", stack, ...pairs], { cwd });
+    if (pairs.length > 0) await cli(["config", "set-all", "--stack", stack, ...pairs]);
   }
 
   const base = { "aws:region": "us-east-1", projectName: "acme" };
@@ -115,34 +133,45 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
       return all[key];
     };
     const s = (kind: string) => `${key}-${kind}`.toLowerCase();
-    const { [key]: _, ...rest } = base as Record<string, string>;
-    cases.push(
-      {
-        name: `index.ts, ${key} = a valid other value`,
-        cwd: project,
-        stack: s("other"),
-        setup: () => stackWith(ws.project, s("other"), { ...base, [key]: shape().other }),
+    cases.push({
+      name: `index.ts, ${key} = an invalid value`,
+      cwd: project,
+      stack: s("invalid"),
+      setup: () => stackWith(ws.project, s("invalid"), { ...base, [key]: shape().invalid }),
+      expect: (e) => {
+        assert.notEqual(e.outcome, "pass", `${key} = ${JSON.stringify(shape().invalid)} passed`);
+        // A wrong account name fails the preview naming the runbook's rule, not only the program's error.
+        if (key === "accountName") assert.ok(e.mandatory.includes("management-account-name"));
       },
-      {
-        name: `index.ts, ${key} = an invalid value`,
-        cwd: project,
-        stack: s("invalid"),
-        setup: () => stackWith(ws.project, s("invalid"), { ...base, [key]: shape().invalid }),
-        expect: (e) => {
-          assert.notEqual(e.outcome, "pass", `${key} = ${JSON.stringify(shape().invalid)} passed`);
-          // A wrong account name fails the preview naming the runbook's rule, not only the program's error.
-          if (key === "accountName") assert.ok(e.mandatory.includes("management-account-name"));
-        },
-      },
-      {
-        name: `index.ts, ${key} as a secure value`,
-        cwd: project,
-        stack: s("secure"),
-        setup: () => stackWith(ws.project, s("secure"), rest, { [key]: shape().secret }),
-        expect: (e, p) => assert.equal(e.outcome, "pass", p.stdout + p.stderr),
-      },
-    );
+    });
   }
+  // Every key at a valid value other than its default, at once (one stack: each case costs a CLI preview).
+  cases.push({
+    name: "index.ts, every key at a valid other value",
+    cwd: project,
+    stack: "all-other",
+    setup: () =>
+      stackWith(ws.project, "all-other", {
+        "aws:region": "us-east-1",
+        ...Object.fromEntries(KEYS.map((k) => [k, shapesOf(pgpKey)[k].other])),
+      }),
+  });
+  // Every key as a secure value at once: the CLI decrypts them, the gate names each one not checked.
+  cases.push({
+    name: "index.ts, every key as a secure value",
+    cwd: project,
+    stack: "all-secure",
+    setup: () =>
+      stackWith(
+        ws.project,
+        "all-secure",
+        { "aws:region": "us-east-1" },
+        Object.fromEntries(KEYS.map((k) => [k, shapesOf(pgpKey)[k].secret])),
+      ),
+    expect: (e, p) => assert.equal(e.outcome, "pass", p.stdout + p.stderr),
+    expectGate: (report) =>
+      assert.deepEqual(report.uncheckedConfigKeys?.sort(), KEYS.map((k) => `${PROJECT}:${k}`).sort()),
+  });
   const FIXTURES: [name: string, breaks: string][] = [
     ["passes", "pass"],
     ["warns", "pass"],
@@ -195,7 +224,7 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
       ws.pulumi(["preview", "--stack", c.stack, "--policy-pack", pack], {
         cwd: c.cwd(),
         // Generous: two cases share two cores; only `hangs` is meant to run out of time.
-        timeoutMs: c.name === "fixture hangs" ? 60_000 : 180_000,
+        timeoutMs: c.name === "fixture hangs" ? 30_000 : 180_000,
       }),
       ws.npm(
         "check",
@@ -204,7 +233,13 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
       ),
     ]);
     const why = `${check.stderr.trim()}\n--- preview:\n${(preview.stdout + preview.stderr).slice(-1500)}`;
-    results.set(c.name, { gate: verdictOfCheck(check), engine: verdictOfPreview(preview), preview, why });
+    results.set(c.name, {
+      gate: verdictOfCheck(check),
+      engine: verdictOfPreview(preview),
+      preview,
+      check,
+      why,
+    });
   }
 
   before(async function () {
@@ -230,6 +265,7 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
       assert.ok(r, "not run");
       assert.deepEqual(r.gate, r.engine, `the gate's verdict differs from the engine's\n${r.why}`);
       c.expect?.(r.engine, r.preview);
+      c.expectGate?.(JSON.parse(r.check.stdout) as GateReport);
     });
 
   it("--state: a deployed stack without a stored replacementTrigger, rotated, is planned as the engine previews it", async () => {

@@ -14,6 +14,7 @@ import { generateThrowawayKey, type ThrowawayKey } from "../handoff/helpers";
 import { binaryPublicKey, mandatoryOf, opsOf, PROJECT, Workspace, type CliRun } from "./harness";
 
 const STACK = "management";
+type Props = Record<string, unknown>;
 const S = ["--stack", STACK];
 const PACK = ["--policy-pack", "policy", "--policy-pack-config", ".github/policy-pack-config.json"];
 
@@ -212,6 +213,24 @@ describe("engine lifecycle: the runbook's commands, from stack init to destroy",
     const csv = await handoff("leverage-credentials", ["--output", "-", ...args], out, env);
     assert.match(csv, new RegExp(`${parsed.accessKeyId},[A-Za-z0-9/+]{40}`));
     assert.equal(of(T.accessKey).length, 1);
+  });
+
+  it("past its ExpiresOn date, up stops on bootstrap-user-expiry before it changes anything; destroy still works (next)", async () => {
+    // The stack as if first deployed on 2026-01-01: the start date lives in the state, nowhere else.
+    const exported = JSON.parse(await ws.ok(["stack", "export", ...S])) as {
+      deployment: { resources: { urn: string; inputs?: Props; outputs?: Props }[] };
+    };
+    const start = exported.deployment.resources.find((r) => r.urn.endsWith("::bootstrap-user-start"))!;
+    for (const props of [start.inputs!, start.outputs!]) props.keepers = { startedOn: "2026-01-01" };
+    fs.writeFileSync(path.join(ws.project, "state.json"), JSON.stringify(exported));
+    await ws.ok(["stack", "import", ...S, "--file", "state.json"]);
+    fs.rmSync(path.join(ws.project, "state.json"));
+    const before = ws.journal().length;
+    const up = await ws.pulumi(["up", ...S, "--yes", ...PACK]);
+    assert.notEqual(up.code, 0, up.stdout);
+    assert.deepEqual(mandatoryOf(up), ["bootstrap-user-expiry"]);
+    assert.match(up.stdout + up.stderr, /expired on 2026-01-31/);
+    assert.deepEqual(ws.journal().slice(before), [], "nothing reached the account");
   });
 
   it("destroy empties the account, and stack rm removes the stack", async () => {
