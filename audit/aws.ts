@@ -98,10 +98,9 @@ export class AwsError extends Error {}
 
 type SdkError = Error & { code?: string; $metadata?: { httpStatusCode?: number } };
 
-const ACCESS_DENIED =
-  /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|UnrecognizedClientException)$/;
+const ACCESS_DENIED = /^(AccessDenied|AccessDeniedException|UnauthorizedOperation)$/;
 const BAD_CREDENTIALS =
-  /^(InvalidClientTokenId|SignatureDoesNotMatch|ExpiredToken|ExpiredTokenException|InvalidAccessKeyId)$/;
+  /^(InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|ExpiredToken|ExpiredTokenException|InvalidAccessKeyId)$/;
 const NETWORK =
   /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|TimeoutError|RequestTimeout)$/;
 
@@ -153,9 +152,13 @@ export async function whoAmI(c: Clients, endpoint = process.env.AWS_ENDPOINT_URL
   try {
     return await c.sts.send(new GetCallerIdentityCommand({}));
   } catch (e) {
+    const status = (e as SdkError)?.$metadata?.httpStatusCode;
+    const where = endpoint ? ` at ${endpoint}` : "";
     throw (
       fatal(e, "sts:GetCallerIdentity", endpoint) ??
-      new AwsError(`sts:GetCallerIdentity failed: ${(e as Error).name}`)
+      new AwsError(
+        `sts:GetCallerIdentity${where} answered ${(e as Error)?.name ?? "an error"}${status ? ` (HTTP ${status})` : ""}: is it AWS? Check AWS_ENDPOINT_URL and AWS_REGION`,
+      )
     );
   }
 }

@@ -341,6 +341,11 @@ describe("audit: npm run audit", () => {
       { name: "InvalidClientTokenId", message: "The security token included in the request is invalid" },
       /^error: AWS refused the credentials \(InvalidClientTokenId\)/,
     ],
+    [
+      "an endpoint that is not AWS",
+      { name: "NotFound", message: "Not Found" },
+      /^error: sts:GetCallerIdentity( at \S+)? answered NotFound: is it AWS\?/,
+    ],
   ] as const)
     it(`exit 2 with one line on ${what}`, async () => {
       const a = cleanAccount(NOW);
