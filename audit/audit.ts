@@ -30,7 +30,12 @@ export interface AuditOptions {
 /** For tests: a started pack to reuse (left running), clients with a stand-in `send`, the time. */
 export type AuditParts = { pack?: PolicyPack; clients?: Clients; now?: Date };
 
-type RuleConfig = { enforcementLevel: "mandatory" | "advisory" | "disabled"; knobs: Record<string, number> };
+type RuleConfig = {
+  enforcementLevel: "mandatory" | "advisory" | "disabled";
+  knobs: Record<string, number>;
+  /** A mandatory rule lowered: why and until when, reported with every audit (as policy-config-overrides does). */
+  override?: { reason: string; expires: string };
+};
 
 /**
  * Splits the policy config: entries for audit-only rules are judged here (level, knobs, and for a lowered
@@ -115,7 +120,13 @@ function ruleConfig(rule: AuditRule, value: unknown, file: string, today: string
       );
     out[k] = v;
   }
-  return { enforcementLevel: enforcementLevel as RuleConfig["enforcementLevel"], knobs: out };
+  const level = enforcementLevel as RuleConfig["enforcementLevel"];
+  const lowered = rule.enforcementLevel === "mandatory" && level !== "mandatory";
+  return {
+    enforcementLevel: level,
+    knobs: out,
+    ...(lowered ? { override: { reason: reason as string, expires: expires as string } } : {}),
+  };
 }
 
 /** The audit rules as a pack's policies, with their configured levels, for the report. */
@@ -203,6 +214,17 @@ export async function runAudit(opts: AuditOptions, parts: AuditParts = {}): Prom
               urn: stackUrn,
             },
           ]),
+      ...[...split.rules].flatMap(([name, c]) =>
+        c.override
+          ? [
+              {
+                severity: "warning" as const,
+                message: `the policy config overrides ${quote(name)}: ${c.enforcementLevel} instead of mandatory, until ${c.override.expires} (reason: ${c.override.reason})`,
+                urn: stackUrn,
+              },
+            ]
+          : [],
+      ),
       ...facts.unchecked.map((message) => ({ severity: "warning" as const, message, urn: "" })),
       {
         severity: "info",

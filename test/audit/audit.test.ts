@@ -227,7 +227,8 @@ describe("audit: the verdict, with the pack", () => {
 
   it("fails on Identity Center with bootstrap-user-superseded; without the user, says so and passes", async () => {
     const a = { ...cleanAccount(NOW), org: { principals: ["sso.amazonaws.com"] } };
-    assert.ok(names(await audit(a)).includes("bootstrap-user-superseded"));
+    // The pack's no-identity-center judges the same organization: the fact seen from the plan's side.
+    assert.deepEqual(names(await audit(a)), ["bootstrap-user-superseded", "no-identity-center"]);
     const gone = await audit({ ...cleanAccount(NOW), users: [] });
     assert.deepEqual(names(gone), []);
     assert.ok(
@@ -243,6 +244,13 @@ describe("audit: the verdict, with the pack", () => {
     const lowered = await audit(noMfa, lowerMfa);
     assert.deepEqual(names(lowered), []);
     assert.deepEqual(names(lowered, "advisory"), ["root-mfa-enabled"]);
+    assert.ok(
+      lowered.logs.some((l) =>
+        /overrides "root-mfa-enabled": advisory instead of mandatory, until \d{4}-\d\d-\d\d \(reason: test\)/.test(
+          l.message,
+        ),
+      ),
+    );
     assert.throws(
       () => splitPolicyConfig('{"root-mfa-enabled":"advisory"}', "c.json"),
       /needs a "reason" and an "expires" date/,
