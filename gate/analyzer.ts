@@ -43,7 +43,8 @@ export interface Diagnostic {
   urn: string;
 }
 
-export type LogEntry = { severity: "warning" | "error"; message: string; urn: string };
+/** `info`: only the audit's own notes (what it found absent); the pack logs warnings and errors. */
+export type LogEntry = { severity: "info" | "warning" | "error"; message: string; urn: string };
 
 /** The stack the pack runs for; absent for `--file` (as `pulumi policy analyze`). */
 export interface StackContext {

@@ -25,8 +25,8 @@ export type Violation = Omit<Diagnostic, "urn"> & { resourceUrn: string };
 export type PackReport = AnalyzerInfo & { path: string };
 
 export interface CheckResult {
-  /** program: a first deployment; update: a deployed stack's update (--state); file: --file. */
-  mode: "program" | "update" | "file";
+  /** program: a first deployment; update: a deployed stack's update (--state); file: --file; audit: the live account (audit/). */
+  mode: "program" | "update" | "file" | "audit";
   project: string;
   stack: string;
   resources: PlannedResource[];
@@ -55,7 +55,11 @@ class ProgramFailed extends CheckError {
   }
 }
 
-type PackOptions = { packDir: string; policyConfig?: { text: string; file: string }; timeoutMs: number };
+export type PackOptions = {
+  packDir: string;
+  policyConfig?: { text: string; file: string };
+  timeoutMs: number;
+};
 
 export interface CheckOptions extends PackOptions {
   /** The project: Pulumi.yaml, Pulumi.<stack>.yaml, the program. */
@@ -237,7 +241,7 @@ function readExport(file: string): (PlannedResource & PriorResource)[] {
 }
 
 /** Configure, then Analyze and AnalyzeStack as the engine calls them; `logs`: the pack's after Configure. */
-async function judge(
+export async function judge(
   pack: PolicyPack,
   opts: PackOptions,
   resources: PlannedResource[],

@@ -49,7 +49,10 @@ const processIO = {
 };
 export type CliIO = typeof processIO;
 
-function parseFlags(argv: string[], io: CliIO) {
+/** `npm run check`, or `npm run audit` (audit/cli.ts), which reads the account instead of a plan or an export. */
+export type CliKind = "check" | "audit";
+
+function parseFlags(argv: string[], io: CliIO, kind: CliKind) {
   let values;
   try {
     ({ values } = parseArgs({
@@ -57,8 +60,7 @@ function parseFlags(argv: string[], io: CliIO) {
       options: {
         cwd: { type: "string", short: "C" },
         stack: { type: "string", short: "s" },
-        state: { type: "string" },
-        file: { type: "string" },
+        ...(kind === "check" ? { state: { type: "string" }, file: { type: "string" } } : {}),
         "policy-pack": { type: "string" },
         "policy-pack-config": { type: "string" },
         format: { type: "string" },
@@ -80,10 +82,13 @@ function parseFlags(argv: string[], io: CliIO) {
   const seconds = Number(timeout);
   if (!/^[0-9]+$/.test(timeout) || seconds < 1 || seconds > TIMEOUT_MAX_S)
     throw new Error(`--timeout '${timeout}' is not a whole number of seconds from 1 to ${TIMEOUT_MAX_S}`);
+  if (kind === "audit" && values.stack === undefined && values.help !== true)
+    throw new Error("--stack is required: the stack whose Pulumi.<stack>.yaml names the bootstrap user");
   const stack = values.stack ?? "dev";
   if (!/^[A-Za-z0-9_.-]+$/.test(stack))
     throw new Error(`--stack '${stack}' is not a stack name (letters, digits, '-', '_', '.')`);
-  if (values.state && values.file)
+  const { state, file } = values as { state?: string; file?: string };
+  if (state && file)
     throw new Error("--state and --file exclude each other: --state plans an update, --file audits a state");
   // The policies' `url`s are relative to where this repository's docs live.
   const docsUrl = values["docs-url"] ?? homepage;
@@ -97,8 +102,8 @@ function parseFlags(argv: string[], io: CliIO) {
     packDir: path.resolve(cwd, packDirGiven),
     packDirGiven,
     policyConfigFile: at(values["policy-pack-config"]),
-    state: at(values.state),
-    file: at(values.file),
+    state: at(state),
+    file: at(file),
     format: format as Format,
     output: at(values.output),
     outputGiven: values.output,
@@ -136,17 +141,37 @@ function checkOutput(file: string, shown: string): void {
   }
 }
 
+export type Flags = ReturnType<typeof parseFlags>;
+type Common = { packDir: string; policyConfig?: { text: string; file: string }; timeoutMs: number };
+
 /** Runs the check; returns the exit status. Never throws. `parts`: see checkProgram (tests). */
-export async function main(argv: string[], io: CliIO = processIO, parts: Parts = {}): Promise<number> {
-  let flags: ReturnType<typeof parseFlags>;
+export function main(argv: string[], io: CliIO = processIO, parts: Parts = {}): Promise<number> {
+  return runCli(argv, io, { kind: "check", usage: USAGE, help: HELP }, (flags, common) =>
+    flags.file
+      ? checkExport({ ...common, file: flags.file })
+      : checkProgram({ ...common, cwd: flags.cwd, stack: flags.stack, state: flags.state }, parts),
+  );
+}
+
+/**
+ * Flags, the checks of paths before anything starts, the report and the exit status, shared by `npm run
+ * check` and `npm run audit`; `run` produces the result. Never throws.
+ */
+export async function runCli(
+  argv: string[],
+  io: CliIO = processIO,
+  cli: { kind: CliKind; usage: string; help: string },
+  run: (flags: Flags, common: Common) => Promise<CheckResult>,
+): Promise<number> {
+  let flags: Flags;
   try {
-    flags = parseFlags(argv, io);
+    flags = parseFlags(argv, io, cli.kind);
   } catch (e) {
-    io.stderr(`error: ${safeLine((e as Error).message)}\n${USAGE}\n`);
+    io.stderr(`error: ${safeLine((e as Error).message)}\n${cli.usage}\n`);
     return 2;
   }
   if (flags.help) {
-    io.stdout(HELP);
+    io.stdout(cli.help);
     return 0;
   }
   let result: CheckResult;
@@ -164,18 +189,18 @@ export async function main(argv: string[], io: CliIO = processIO, parts: Parts =
     } catch {
       throw new Error(`policy pack config file not found: ${file}`);
     }
-    const common = { packDir: flags.packDir, policyConfig, timeoutMs: flags.timeoutMs };
-    result = flags.file
-      ? await checkExport({ ...common, file: flags.file })
-      : await checkProgram({ ...common, cwd: flags.cwd, stack: flags.stack, state: flags.state }, parts);
+    result = await run(flags, { packDir: flags.packDir, policyConfig, timeoutMs: flags.timeoutMs });
   } catch (e) {
     const [first, ...rest] = (e instanceof Error ? e.message : String(e)).split("\n").map((l) => safeLine(l));
     io.stderr(`error: ${first}\n${rest.map((l) => `  ${l.trim()}\n`).join("")}`);
     return 2;
   }
-  for (const p of result.packs) p.path = flags.packDirGiven;
+  // The pack's folder as given (the audit's own rules keep theirs).
+  for (const p of result.packs) if (p.path === flags.packDir) p.path = flags.packDirGiven;
   const reportDir = flags.output ? path.dirname(flags.output) : flags.cwd;
-  const source = flags.file ?? path.join(flags.cwd, "index.ts");
+  // What the findings are about: the program, the export, or (audit) the stack's config file.
+  const source =
+    flags.file ?? path.join(flags.cwd, cli.kind === "audit" ? `Pulumi.${flags.stack}.yaml` : "index.ts");
   const text = render(flags.format, result, {
     color: flags.format === "text" && !flags.output && io.isTTY,
     artifact: path.relative(reportDir, source).split(path.sep).join("/"),
@@ -197,7 +222,7 @@ export async function main(argv: string[], io: CliIO = processIO, parts: Parts =
   if (flags.verbose) {
     const t = result.timings;
     io.stderr(
-      `timing: pack start ${t.packStartMs} ms, program run ${t.programMs} ms (in parallel), analysis ${t.analysisMs} ms, total ${t.totalMs} ms\n`,
+      `timing: pack start ${t.packStartMs} ms, ${cli.kind === "audit" ? "account read" : "program run"} ${t.programMs} ms (in parallel), analysis ${t.analysisMs} ms, total ${t.totalMs} ms\n`,
     );
   }
   return result.summary.mandatory > 0 ? 1 : 0;

@@ -51,6 +51,15 @@ function scrubber(result: CheckResult, urn?: string): (text: string) => string {
   return (text) => safeLine(text, secrets);
 }
 
+/** The findings of one pack: a report may hold two (the pack's and the audit's own rules). */
+const ofPack = (result: CheckResult, pack: { name: string }) =>
+  result.packs.length > 1
+    ? result.violations.filter((v) => v.policyPackName === pack.name)
+    : result.violations;
+
+/** Reports that list resources as read (an export, the live account), not as planned steps. */
+const asRead = (result: CheckResult) => result.mode === "file" || result.mode === "audit";
+
 const lines = (text: string, scrub: (t: string) => string) => text.replace(/\n$/, "").split("\n").map(scrub);
 
 /** The resources a report lists: what the program declares, not the engine's own. */
@@ -82,17 +91,16 @@ export function summaryLine(result: CheckResult): string {
   const n = declared(result).length;
   // In the CLI's order and words (pkg/backend/display/diff.go renderSummaryEvent).
   const changes = changeSummary(result);
-  const counts =
-    result.mode === "file"
-      ? `${n} ${n === 1 ? "resource" : "resources"} analyzed`
-      : [
-          ...(["create", "update", "delete", "replace"] as const).flatMap((op) =>
-            changes[op] ? [`${changes[op]} to ${op}`] : [],
-          ),
-          ...(changes.same ? [`${changes.same} unchanged`] : []),
-        ].join(", ");
+  const counts = asRead(result)
+    ? `${n} ${n === 1 ? "resource" : "resources"} ${result.mode === "audit" ? "read from the account" : "analyzed"}`
+    : [
+        ...(["create", "update", "delete", "replace"] as const).flatMap((op) =>
+          changes[op] ? [`${changes[op]} to ${op}`] : [],
+        ),
+        ...(changes.same ? [`${changes.same} unchanged`] : []),
+      ].join(", ");
   const total = mandatory + advisory;
-  return `Summary: ${counts}; ${mandatory} mandatory and ${advisory} advisory policy ${total === 1 ? "violation" : "violations"}; policy check ${mandatory > 0 ? "FAILED" : "passed"}.`;
+  return `Summary: ${counts}; ${mandatory} mandatory and ${advisory} advisory policy ${total === 1 ? "violation" : "violations"}; ${result.mode === "audit" ? "audit" : "policy check"} ${mandatory > 0 ? "FAILED" : "passed"}.`;
 }
 
 function renderText(result: CheckResult, ctx: ReportContext): string {
@@ -104,15 +112,17 @@ function renderText(result: CheckResult, ctx: ReportContext): string {
       "Previewing update (first deployment: no deployed state given; --state EXPORT.json plans an update)",
     update: "Previewing update of the deployed stack (from --state)",
     file: "Analyzing exported state",
+    audit: "Auditing the live AWS account for stack",
   }[result.mode];
   const title = paint(1, `${what}: ${scrub(result.project)}/${scrub(result.stack)}`);
-  out.push(title + paint(2, " [offline: fake AWS]"), "", paint(1, "Resources:"));
+  const where = result.mode === "audit" ? " [live: read-only AWS calls]" : " [offline: fake AWS]";
+  out.push(title + paint(2, where), "", paint(1, "Resources:"));
   for (const r of declared(result)) {
     const op = r.op ?? (result.mode === "program" ? "create" : "same");
     const own = scrubber(result, r.urn);
     out.push(`  ${MARK[op]} ${shortType(r.type)}  ${own(r.name)}  ${paint(2, op)}`);
     if (op === "delete" || op === "same") continue;
-    for (const [k, v] of Object.entries(result.mode === "file" ? r.outputs : r.inputs))
+    for (const [k, v] of Object.entries(asRead(result) ? r.outputs : r.inputs))
       out.push(`        ${k}: ${own(shownValue(v))}`);
   }
   out.push("");
@@ -137,7 +147,7 @@ function renderText(result: CheckResult, ctx: ReportContext): string {
   }
   out.push(paint(1, "Policies:"));
   for (const pack of result.packs) {
-    const vs = sortViolations(result.violations);
+    const vs = sortViolations(ofPack(result, pack));
     const mark = vs.some((v) => v.enforcementLevel === "mandatory") ? "❌" : vs.length > 0 ? "⚠️" : "✅";
     out.push(`    ${mark} ${paint(36, `${pack.name}@v${pack.version}`)} (local: ${scrub(pack.path)})`);
     for (const v of vs) {
@@ -178,7 +188,7 @@ function renderJson(result: CheckResult): string {
       name,
       inputs: redactDeep(inputs, urn),
     })),
-    ...(result.mode === "file"
+    ...(asRead(result)
       ? {}
       : {
           steps: declared(result).map(({ urn, type, name, op }) => ({ urn, type, name, op: op ?? "create" })),
@@ -235,7 +245,7 @@ function renderSarif(result: CheckResult, ctx: ReportContext): string {
       ...(p.url ? { helpUri: absolute(p.url) } : {}),
       ...(p.remediationSteps ? { help: { text: p.remediationSteps } } : {}),
     }));
-    const results: SarifResult[] = sortViolations(result.violations).map((v) => {
+    const results: SarifResult[] = sortViolations(ofPack(result, pack)).map((v) => {
       const scrub = scrubber(result, v.resourceUrn);
       const ruleIndex = rules.findIndex((r) => r.id === v.policyName);
       const name = scrub(v.resourceUrn.split("::").pop() ?? v.resourceUrn);
@@ -260,7 +270,10 @@ function renderSarif(result: CheckResult, ctx: ReportContext): string {
           rules,
         },
       },
-      automationDetails: { id: `policy-check/${result.project}/${result.stack}/` },
+      // Code scanning keeps one category's alerts apart from another's: the plan's and the account's.
+      automationDetails: {
+        id: `${result.mode === "audit" ? "account-audit" : "policy-check"}/${result.project}/${result.stack}/`,
+      },
       results,
     };
   });
@@ -290,7 +303,7 @@ function renderJunit(result: CheckResult, ctx: ReportContext): string {
   const property = Object.entries(about).map(([n, v]) => ({ "@_name": n, "@_value": text(v) }));
   const suites = result.packs.map((pack) => {
     const cases = pack.policies.map((p) => {
-      const vs = sortViolations(result.violations.filter((v) => v.policyName === p.name));
+      const vs = sortViolations(ofPack(result, pack).filter((v) => v.policyName === p.name));
       const mandatory = vs.filter((v) => v.enforcementLevel === "mandatory");
       const advisory = vs.filter((v) => v.enforcementLevel === "advisory");
       // The builder writes no element for an undefined value or an empty list.
@@ -321,7 +334,9 @@ function renderJunit(result: CheckResult, ctx: ReportContext): string {
   const doc = {
     "?xml": { "@_version": "1.0", "@_encoding": "UTF-8" },
     testsuites: {
-      "@_name": text(`policy check ${result.project}/${result.stack}`),
+      "@_name": text(
+        `${result.mode === "audit" ? "account audit" : "policy check"} ${result.project}/${result.stack}`,
+      ),
       ...tally(suites.flatMap((s) => s.testcase)),
       testsuite: suites,
     },
