@@ -52,15 +52,8 @@ export function toResources(facts: AccountFacts, project: string, stack: string)
       add(T.groupPolicy, `${g.name}/${p.name}`, { group: g.name, name: p.name, policy: p.document });
   }
   for (const alias of facts.aliases) add(T.accountAlias, alias, { accountAlias: alias });
-  const org = facts.organization;
-  if (org) {
-    add(T.organization, org.id, { awsServiceAccessPrincipals: org.servicePrincipals });
-    for (const d of org.delegated)
-      for (const servicePrincipal of d.servicePrincipals)
-        add(T.delegatedAdministrator, `${d.accountId}/${servicePrincipal}`, {
-          accountId: d.accountId,
-          servicePrincipal,
-        });
-  }
+  // Not the organization's trusted services and delegated administrators: in a plan, Identity Center is
+  // what the program must not create (no-identity-center); in the account, it is the SSO layer that
+  // supersedes the bootstrap user, bootstrap-user-superseded's to judge.
   return out;
 }

@@ -94,15 +94,9 @@ describe("audit: the account as the pack's resource shapes", () => {
       ["ops/AdministratorAccess", { group: "ops", policyArn: ADMIN }],
     ]);
     assert.deepEqual(by(T.accountAlias), [["acme-management", { accountAlias: "acme-management" }]]);
-    assert.deepEqual(by(T.organization), [
-      ["o-example", { awsServiceAccessPrincipals: ["sso.amazonaws.com"] }],
-    ]);
-    assert.deepEqual(by(T.delegatedAdministrator), [
-      [
-        "210987654321/sso.amazonaws.com",
-        { accountId: "210987654321", servicePrincipal: "sso.amazonaws.com" },
-      ],
-    ]);
+    // Identity Center in the organization is bootstrap-user-superseded's, not the pack's (no-identity-center).
+    assert.deepEqual(by(T.organization), []);
+    assert.deepEqual(by(T.delegatedAdministrator), []);
     assert.ok(!JSON.stringify(rs).includes(KEY_ID));
   });
 
@@ -228,8 +222,8 @@ describe("audit: the verdict, with the pack", () => {
 
   it("fails on Identity Center with bootstrap-user-superseded; without the user, says so and passes", async () => {
     const a = { ...cleanAccount(NOW), org: { principals: ["sso.amazonaws.com"] } };
-    // The pack's no-identity-center judges the same organization: the fact seen from the plan's side.
-    assert.deepEqual(names(await audit(a)), ["bootstrap-user-superseded", "no-identity-center"]);
+    // Not also the pack's no-identity-center, whose "remove it" is a plan's advice, wrong for the SSO layer.
+    assert.deepEqual(names(await audit(a)), ["bootstrap-user-superseded"]);
     const gone = await audit({ ...cleanAccount(NOW), users: [] });
     assert.deepEqual(names(gone), []);
     assert.ok(
@@ -237,6 +231,14 @@ describe("audit: the verdict, with the pack", () => {
         (l) => l.severity === "info" && /bootstrap user "mgmt-org-admin" does not exist/.test(l.message),
       ),
     );
+  });
+
+  it("fails on a bootstrap user past its ExpiresOn tag with the pack's bootstrap-user-expiry", async () => {
+    const a = cleanAccount(NOW);
+    a.users[0].tags = { ...a.users[0].tags, ExpiresOn: "2026-01-31" };
+    const r = await audit(a);
+    assert.deepEqual(names(r), ["bootstrap-user-expiry"]);
+    assert.ok(r.violations.some((v) => /expired on 2026-01-31/.test(v.message)));
   });
 
   it("takes the audit-only rules' config from the policy config: a lowered mandatory rule needs a reason and an expiry", async () => {

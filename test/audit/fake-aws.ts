@@ -2,6 +2,7 @@
  * The SDK clients with a stand-in `send` answering from a small in-memory account: the audit's unit tests run
  * in-process, offline, in milliseconds. Only the calls the audit makes; an unknown one fails the test.
  */
+import { addDays, todayUtc } from "../../lib/expiry";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { STSClient } from "@aws-sdk/client-sts";
@@ -41,7 +42,7 @@ export function cleanAccount(now = new Date()): FakeAccount {
     users: [
       {
         name: "mgmt-org-admin",
-        tags: { ...BOOTSTRAP_TAGS },
+        tags: { ...BOOTSTRAP_TAGS, ExpiresOn: addDays(todayUtc(), 30) },
         policies: ["arn:aws:iam::aws:policy/AdministratorAccess"],
         loginProfile: { created: now },
       },

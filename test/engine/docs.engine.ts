@@ -122,6 +122,10 @@ const OTHER_PATH: { first: string; why: string }[] = [
   },
   { first: "mv ~/Downloads/keys.csv ~/leverage/acme/", why: "as above, its workstation half" },
   { first: "source .ci/node-env.sh", why: "the developer's set-up: .ci/run runs npm ci and npm test itself" },
+  {
+    first: "aws iam create-role --role-name github-audit",
+    why: "the audit role needs AWS (audit.engine.ts runs npm run audit against moto)",
+  },
   { first: "npx mocha test/gate/check.test.ts", why: "developer commands: .ci/run runs each of them itself" },
 ];
 /** The placeholders of the runbook's list, and what they are here. */

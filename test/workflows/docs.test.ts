@@ -170,7 +170,7 @@ describe("docs/runbook.md policy documents and the workflows' stack", () => {
         (m) => JSON.parse(m[1]) as string[],
       );
     });
-    assert.equal(defaults.length, 3, "checks, preview and deploy each read PULUMI_STACKS");
+    assert.equal(defaults.length, 4, "checks, preview, deploy and audit each read PULUMI_STACKS");
     for (const d of defaults) assert.deepEqual(d, [STACK]);
     assert.ok(runbook.includes(`(default \`["${STACK}"]\`)`), "the variables table names the default");
   });

@@ -48,10 +48,10 @@ const upStep = (doc: Workflow) => {
 };
 
 describe("GitHub workflows (.github/workflows)", () => {
-  it("has the checks, pull-request and deploy workflows", () => {
+  it("has the checks, pull-request, deploy and audit workflows", () => {
     assert.deepEqual(
       files.map((f) => f.name),
-      ["checks.yml", "deploy.yml", "pull-request.yml"],
+      ["audit.yml", "checks.yml", "deploy.yml", "pull-request.yml"],
     );
   });
 
@@ -298,7 +298,7 @@ describe("GitHub workflows (.github/workflows)", () => {
       const setups = files
         .flatMap((f) => allSteps(f.doc))
         .filter((s) => s.uses?.startsWith("actions/setup-node@"));
-      assert.equal(setups.length, 4);
+      assert.equal(setups.length, 5);
       for (const s of setups) assert.equal(s.with?.["node-version-file"], NODE_VERSION_FILE);
       const nodeEnv = readFileSync(path.join(ROOT, ".ci", "node-env.sh"), "utf8");
       assert.ok(nodeEnv.includes(`"$root/${NODE_VERSION_FILE}"`), "node-env.sh reads the same file");
