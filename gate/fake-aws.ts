@@ -103,6 +103,33 @@ function randomString(alphabet: string, length: number): string {
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
 }
 
+/** base32 (RFC 4648 alphabet, no padding) of whole 5-byte groups. */
+function base32(bytes: Buffer): string {
+  const bits = Array.from(bytes, (b) => b.toString(2).padStart(8, "0")).join("");
+  return (bits.match(/.{5}/g) ?? []).map((b) => UPPER_DIGITS[parseInt(b, 2)]).join("");
+}
+
+/**
+ * An access key id as IAM issues it (and moto): `AKIA`, then base32 of 10 bytes whose first 6 carry
+ * the account id in bits 7 to 46 under a set top bit, the rest random; so tools that read the
+ * account from a key id (`aws sts get-access-key-info` does) find the fake account.
+ */
+export function accessKeyId(accountId: string = FAKE_ACCOUNT_ID): string {
+  const head = (1n << 47n) | (BigInt(accountId) << 7n) | BigInt(crypto.randomInt(128));
+  const bytes = Buffer.alloc(10);
+  bytes.writeUIntBE(Number(head), 0, 6);
+  crypto.randomBytes(4).copy(bytes, 6);
+  return "AKIA" + base32(bytes);
+}
+
+/**
+ * terraform-plugin-sdk's id.PrefixedUniqueId, the id the provider gives resources AWS names not
+ * (policy attachments, group memberships): the prefix, the UTC time to 1/10000 s as 18 digits,
+ * 8 hex digits (a counter there, random here).
+ */
+export const prefixedUniqueId = (prefix: string) =>
+  `${prefix}${new Date().toISOString().replace(/\D/g, "").slice(0, 17)}0${crypto.randomBytes(4).toString("hex")}`;
+
 /** The password the provider generates for a login profile (terraform-provider-aws generatePassword's alphabet). */
 export const generatePassword = (length: number) => randomString(PASSWORD_CHARS, length);
 
@@ -178,12 +205,16 @@ export async function create(
       Object.assign(state, await credential(pgpKey, secret, "secret", "encryptedSecret"));
       if (state.secret) state.sesSmtpPasswordV4 = sesSmtpPasswordV4(secret, region ?? "us-east-1");
       // `AKIA` and 16 more of `[A-Z2-7]`: the shape Leverage checks (`[A-Z0-9]{20}`).
-      return { id: "AKIA" + randomString(UPPER_DIGITS, 16), state };
+      return { id: accessKeyId(), state };
     }
     case T.accountAlias:
       return { id: str("accountAlias") || name, state };
     case T.userPolicyAttachment:
-      return { id: `${str("user") || "user"}-${randomString("0123456789", 20)}`, state };
+      return { id: prefixedUniqueId(`${str("user") || "user"}-`), state };
+    case T.rolePolicyAttachment:
+      return { id: prefixedUniqueId(`${str("role") || "role"}-`), state };
+    case T.userGroupMembership:
+      return { id: prefixedUniqueId("terraform-"), state };
     case RANDOM_ID: {
       const bytes = crypto.randomBytes(typeof inputs.byteLength === "number" ? inputs.byteLength : 8);
       const b64Url = bytes.toString("base64url");

@@ -41,16 +41,23 @@ export function addToAccount(account: Account, type: string, id: string, state: 
 export function removeFromAccount(account: Account, type: string, id: string): void {
   const user = account.resources[type]?.[id];
   if (type === T.user && user) {
-    for (const t of [T.loginProfile, T.accessKey, T.userPolicyAttachment]) {
+    // IAM's words for what is in the way, in the order it checks them.
+    const what = {
+      [T.loginProfile]: "delete login profile",
+      [T.accessKey]: "delete access keys",
+      [T.userPolicyAttachment]: "detach all policies",
+    };
+    for (const t of [T.loginProfile, T.accessKey, T.userPolicyAttachment] as const) {
       for (const [i, r] of Object.entries(account.resources[t] ?? {})) {
         if (r.user !== user.name) continue;
         if (user.forceDestroy !== true)
-          throw iamError("DeleteConflict", `Cannot delete entity, must delete ${t.split(":").pop()} first.`);
+          throw iamError("DeleteConflict", `Cannot delete entity, must ${what[t]} first.`);
         delete account.resources[t][i];
       }
     }
   }
   delete account.resources[type]?.[id];
-  if (account.resources[type] && Object.keys(account.resources[type]).length === 0)
-    delete account.resources[type];
+  // No empty type left behind, by this delete or by forceDestroy's.
+  for (const [t, byId] of Object.entries(account.resources))
+    if (Object.keys(byId).length === 0) delete account.resources[t];
 }

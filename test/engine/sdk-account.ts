@@ -14,7 +14,6 @@
  *   reaches a provider; a Create that did would be a failed test, not a resource to keep;
  * - organizations Organization: neither index.ts nor a fixture declares it.
  */
-import * as crypto from "node:crypto";
 import {
   AddUserToGroupCommand,
   AttachRolePolicyCommand,
@@ -111,10 +110,6 @@ const toTags = (tags: unknown): Tag[] =>
   Object.entries((tags ?? {}) as Record<string, string>).map(([Key, Value]) => ({ Key, Value }));
 const fromTags = (tags: Tag[] | undefined): Record<string, string> =>
   Object.fromEntries((tags ?? []).map((t) => [t.Key!, t.Value ?? ""]));
-/** terraform-plugin-sdk's id.PrefixedUniqueId: the prefix, a UTC timestamp to 1/10000 s, a counter. */
-const uniqueId = (prefix: string) =>
-  `${prefix}${new Date().toISOString().replace(/\D/g, "").slice(0, 17)}0${crypto.randomBytes(4).toString("hex")}`;
-
 async function collect<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
   const all: T[] = [];
   for await (const page of pages) all.push(...(items(page) ?? []));
@@ -185,7 +180,7 @@ export async function create(
       await call(() =>
         iam.send(new AttachUserPolicyCommand({ UserName: user, PolicyArn: str(inputs.policyArn) })),
       );
-      return { id: uniqueId(`${user}-`), state };
+      return { id: fake.prefixedUniqueId(`${user}-`), state };
     case T.accountAlias:
       await call(() => iam.send(new CreateAccountAliasCommand({ AccountAlias: str(inputs.accountAlias) })));
       return { id: str(inputs.accountAlias)!, state };
@@ -199,7 +194,7 @@ export async function create(
     case T.userGroupMembership: {
       for (const group of (inputs.groups ?? []) as string[])
         await call(() => iam.send(new AddUserToGroupCommand({ UserName: user, GroupName: group })));
-      return { id: uniqueId("terraform-"), state };
+      return { id: fake.prefixedUniqueId("terraform-"), state };
     }
     case T.role: {
       const out = await call(() =>
@@ -224,7 +219,7 @@ export async function create(
           new AttachRolePolicyCommand({ RoleName: str(inputs.role), PolicyArn: str(inputs.policyArn) }),
         ),
       );
-      return { id: uniqueId(`${str(inputs.role)}-`), state };
+      return { id: fake.prefixedUniqueId(`${str(inputs.role)}-`), state };
     default:
       throw new Error(`the stand-in does not create ${type} against an endpoint`);
   }
