@@ -28,6 +28,9 @@ const DEFAULTS: Record<string, Props> = {
   [T.user]: { path: "/", forceDestroy: false },
   [T.loginProfile]: { passwordLength: 20 },
   [T.accessKey]: { status: "Active" },
+  // As the user's: without them a refresh reads back a path (and a role's session length) the state lacked.
+  "aws:iam/group:Group": { path: "/" },
+  [T.role]: { path: "/", maxSessionDuration: 3600, forceDetachPolicies: false },
 };
 
 /** Inputs whose change replaces the resource (ForceNew in the providers' schemas). */

@@ -295,7 +295,9 @@ export async function read(
     }
     case T.role: {
       const out = await orGone(() => iam.send(new GetRoleCommand({ RoleName: id })));
-      return out ? { ...state, arn: out.Role!.Arn, uniqueId: out.Role!.RoleId } : undefined;
+      if (!out) return undefined;
+      const { Arn, RoleId, Path, MaxSessionDuration } = out.Role!;
+      return { ...state, arn: Arn, uniqueId: RoleId, path: Path, maxSessionDuration: MaxSessionDuration };
     }
     case T.rolePolicyAttachment: {
       const attached = await orGone(() =>

@@ -40,6 +40,12 @@ describe("fake AWS: what it computes looks as IAM's and the provider's answers d
     assert.match(String(await uid(T.role)), /^AROA[A-Z2-7]{17}$/);
   });
 
+  it("fills in a group's and a role's schema defaults, as a user's, so a refresh reads back what the state has", () => {
+    assert.equal(fake.check("aws:iam/group:Group", "g", { name: "g" }).path, "/");
+    const role = fake.check(T.role, "r", { name: "r", assumeRolePolicy: "{}" });
+    assert.deepEqual([role.path, role.maxSessionDuration, role.forceDetachPolicies], ["/", 3600, false]);
+  });
+
   it("ids policy attachments and group memberships as the provider does (prefix, 18 digits of time, 8 hex)", async () => {
     const id = async (type: string, inputs: fake.Props) => (await fake.create(type, "n", inputs)).id;
     assert.match(
