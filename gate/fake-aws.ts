@@ -28,6 +28,9 @@ const DEFAULTS: Record<string, Props> = {
   [T.user]: { path: "/", forceDestroy: false },
   [T.loginProfile]: { passwordLength: 20 },
   [T.accessKey]: { status: "Active" },
+  // As the user's: without them a refresh reads back a path (and a role's session length) the state lacked.
+  "aws:iam/group:Group": { path: "/" },
+  [T.role]: { path: "/", maxSessionDuration: 3600, forceDetachPolicies: false },
 };
 
 /** Inputs whose change replaces the resource (ForceNew in the providers' schemas). */
@@ -103,8 +106,50 @@ function randomString(alphabet: string, length: number): string {
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
 }
 
+/** base32 (RFC 4648 alphabet, no padding) of whole 5-byte groups. */
+function base32(bytes: Buffer): string {
+  const bits = Array.from(bytes, (b) => b.toString(2).padStart(8, "0")).join("");
+  return (bits.match(/.{5}/g) ?? []).map((b) => UPPER_DIGITS[parseInt(b, 2)]).join("");
+}
+
+/**
+ * An access key id as IAM issues it (and moto): `AKIA`, then base32 of 10 bytes whose first 6 carry
+ * the account id in bits 7 to 46 under a set top bit, the rest random; so tools that read the
+ * account from a key id (`aws sts get-access-key-info` does) find the fake account.
+ */
+export function accessKeyId(accountId: string = FAKE_ACCOUNT_ID): string {
+  const head = (1n << 47n) | (BigInt(accountId) << 7n) | BigInt(crypto.randomInt(128));
+  const bytes = Buffer.alloc(10);
+  bytes.writeUIntBE(Number(head), 0, 6);
+  crypto.randomBytes(4).copy(bytes, 6);
+  return "AKIA" + base32(bytes);
+}
+
+/**
+ * terraform-plugin-sdk's id.PrefixedUniqueId, the id the provider gives resources AWS names not
+ * (policy attachments, group memberships): the prefix, the UTC time to 1/10000 s as 18 digits,
+ * 8 hex digits (a counter there, random here).
+ */
+export const prefixedUniqueId = (prefix: string) =>
+  `${prefix}${new Date().toISOString().replace(/\D/g, "").slice(0, 17)}0${crypto.randomBytes(4).toString("hex")}`;
+
+/** The password the provider generates for a login profile (terraform-provider-aws generatePassword's alphabet). */
+export const generatePassword = (length: number) => randomString(PASSWORD_CHARS, length);
+
+/**
+ * The SES SMTP password the provider derives from a secret access key for a region (AWS's SigV4
+ * conversion, as terraform-provider-aws sesSMTPPasswordFromSecretKeyV4): version byte 4, then
+ * HMAC-SHA256 over "11111111", the region, "ses", "aws4_request", "SendRawEmail", base64.
+ */
+export function sesSmtpPasswordV4(secret: string, region: string): string {
+  let key: Buffer = Buffer.from(`AWS4${secret}`);
+  for (const part of ["11111111", region, "ses", "aws4_request", "SendRawEmail"])
+    key = crypto.createHmac("sha256", key).update(part).digest();
+  return Buffer.concat([Buffer.from([4]), key]).toString("base64");
+}
+
 /** A generated credential as the provider outputs it: plain, or encrypted to pgpKey with its fingerprint. */
-async function credential(pgpKey: string, value: string, plainKey: string, encryptedKey: string) {
+export async function credential(pgpKey: string, value: string, plainKey: string, encryptedKey: string) {
   // Unknown offline (secure config the gate never decrypts): so is what it encrypts.
   if (pgpKey === pulumi.runtime.unknownValue) return { [encryptedKey]: pgpKey, keyFingerprint: pgpKey };
   // Keybase is not reachable: random ciphertext, and a fingerprint that stands for the user's key.
@@ -140,8 +185,10 @@ export async function create(
     case "aws:iam/group:Group":
     case "aws:iam/role:Role": {
       const kind = type === T.user ? "user" : type === "aws:iam/group:Group" ? "group" : "role";
+      // IAM's unique ids say what they name: AIDA a user, AGPA a group, AROA a role.
+      const prefix = { user: "AIDA", group: "AGPA", role: "AROA" }[kind];
       const n = str("name") || name;
-      Object.assign(state, { name: n, arn: arn(kind, n), uniqueId: "AIDA" + randomString(UPPER_DIGITS, 17) });
+      Object.assign(state, { name: n, arn: arn(kind, n), uniqueId: prefix + randomString(UPPER_DIGITS, 17) });
       if (type === T.user) state.tagsAll = inputs.tags ?? {};
       return { id: n, state };
     }
@@ -151,7 +198,7 @@ export async function create(
     }
     case T.loginProfile: {
       const length = typeof inputs.passwordLength === "number" ? inputs.passwordLength : 20;
-      const password = randomString(PASSWORD_CHARS, length);
+      const password = generatePassword(length);
       Object.assign(state, await credential(pgpKey, password, "password", "encryptedPassword"));
       return { id: str("user") || name, state };
     }
@@ -159,14 +206,18 @@ export async function create(
       state.createDate = new Date().toISOString();
       const secret = randomString(SECRET_CHARS, 40);
       Object.assign(state, await credential(pgpKey, secret, "secret", "encryptedSecret"));
-      if (state.secret) state.sesSmtpPasswordV4 = randomString(SECRET_CHARS, 44);
+      if (state.secret) state.sesSmtpPasswordV4 = sesSmtpPasswordV4(secret, region ?? "us-east-1");
       // `AKIA` and 16 more of `[A-Z2-7]`: the shape Leverage checks (`[A-Z0-9]{20}`).
-      return { id: "AKIA" + randomString(UPPER_DIGITS, 16), state };
+      return { id: accessKeyId(), state };
     }
     case T.accountAlias:
       return { id: str("accountAlias") || name, state };
     case T.userPolicyAttachment:
-      return { id: `${str("user") || "user"}-${randomString("0123456789", 20)}`, state };
+      return { id: prefixedUniqueId(`${str("user") || "user"}-`), state };
+    case T.rolePolicyAttachment:
+      return { id: prefixedUniqueId(`${str("role") || "role"}-`), state };
+    case T.userGroupMembership:
+      return { id: prefixedUniqueId("terraform-"), state };
     case RANDOM_ID: {
       const bytes = crypto.randomBytes(typeof inputs.byteLength === "number" ? inputs.byteLength : 8);
       const b64Url = bytes.toString("base64url");
@@ -202,52 +253,4 @@ export function invoke(token: string, inputs: Props, region?: string): Props {
       // Unknown functions answer with their inputs: enough for a program to go on.
       return { ...inputs };
   }
-}
-
-/** An error as IAM answers it: the provider fails the step with it. */
-const iamError = (code: string, message: string) => new Error(`${code}: ${message}`);
-
-/** A fake IAM account: each resource's state by type and id. Plain JSON, so it can live in a file. */
-export interface Account {
-  resources: Record<string, Record<string, Props>>;
-}
-
-const IN_ACCOUNT: string[] = [T.user, T.loginProfile, T.accessKey, T.userPolicyAttachment, T.accountAlias];
-
-/** Whether the account holds resources of this type (random's live in no account). */
-export const inAccount = (type: string) => IN_ACCOUNT.includes(type);
-
-/** Records a created resource in the account, with IAM's limits as IAM's errors. */
-export function addToAccount(account: Account, type: string, id: string, state: Props): void {
-  if (!inAccount(type)) return;
-  const all = (t: string) => Object.values(account.resources[t] ?? {});
-  const user = state.user;
-  const sameName = (u: Props) => String(u.name).toLowerCase() === String(state.name).toLowerCase();
-  if (type === T.user && all(T.user).some(sameName))
-    throw iamError("EntityAlreadyExists", `User with name ${state.name} already exists.`);
-  if (user !== undefined && !all(T.user).some((u) => u.name === user))
-    throw iamError("NoSuchEntity", `The user with name ${user} cannot be found.`);
-  if (type === T.loginProfile && all(T.loginProfile).some((p) => p.user === user))
-    throw iamError("EntityAlreadyExists", `Login Profile for user ${user} already exists.`);
-  if (type === T.accessKey && all(T.accessKey).filter((k) => k.user === user).length >= 2)
-    throw iamError("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2");
-  (account.resources[type] ??= {})[id] = state;
-}
-
-/** Removes a resource; a user with a login profile, keys or policies only with forceDestroy. */
-export function removeFromAccount(account: Account, type: string, id: string): void {
-  const user = account.resources[type]?.[id];
-  if (type === T.user && user) {
-    for (const t of [T.loginProfile, T.accessKey, T.userPolicyAttachment]) {
-      for (const [i, r] of Object.entries(account.resources[t] ?? {})) {
-        if (r.user !== user.name) continue;
-        if (user.forceDestroy !== true)
-          throw iamError("DeleteConflict", `Cannot delete entity, must delete ${t.split(":").pop()} first.`);
-        delete account.resources[t][i];
-      }
-    }
-  }
-  delete account.resources[type]?.[id];
-  if (account.resources[type] && Object.keys(account.resources[type]).length === 0)
-    delete account.resources[type];
 }

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineEvent, PolicyEvent } from "@pulumi/pulumi/automation";
 import * as openpgp from "openpgp";
-import type { Account } from "../../gate/fake-aws";
+import type { Account } from "./file-account";
 
 export const ROOT = path.join(__dirname, "..", "..");
 export const PULUMI = path.join(ROOT, "node_modules", ".cache", "engine", "bin", "pulumi");
@@ -71,7 +71,10 @@ function projectFiles(): string[] {
 /**
  * A temp dir with a copy of the project (`project/`, its node_modules a link to this checkout's)
  * and of the program fixtures (`programs/`), one file backend (`state/`, where the stand-in
- * account lives too) and a PULUMI_HOME of its own.
+ * account lives too) and a PULUMI_HOME of its own. With `aws` (a started moto, moto.ts), every
+ * command gets its environment (AWS_ENDPOINT_URL, dummy credentials), so the stand-in provider
+ * creates in that moto; without it AWS_ENDPOINT_URL is removed, so the account is the file even
+ * when the shell that runs the tests has one set.
  */
 export class Workspace {
   readonly tmp = fs.mkdtempSync(path.join(os.tmpdir(), "engine-test-"));
@@ -79,7 +82,10 @@ export class Workspace {
   readonly state = path.join(this.tmp, "state");
   readonly accountFile = path.join(this.state, "stand-in-account.json");
 
-  constructor() {
+  private readonly aws?: { env: Record<string, string> };
+
+  constructor(opts: { aws?: { env: Record<string, string> } } = {}) {
+    this.aws = opts.aws;
     for (const f of projectFiles()) {
       fs.mkdirSync(path.dirname(path.join(this.project, f)), { recursive: true });
       // Timestamps kept: pulumi.sh rebuilds the CLI when a Go file is newer than the binary.
@@ -102,12 +108,13 @@ export class Workspace {
     return path.join(this.tmp, "programs", name);
   }
 
-  /** The environment of every command: this backend and home, passphrase secrets. */
+  /** The environment of every command: this backend and home, passphrase secrets, the moto given. */
   get env(): Record<string, string> {
     return {
       PULUMI_CONFIG_PASSPHRASE: "engine-tests",
       PULUMI_BACKEND_URL: `file://${this.state}`,
       PULUMI_HOME: path.join(this.tmp, "home"),
+      ...this.aws?.env,
     };
   }
 
@@ -120,9 +127,11 @@ export class Workspace {
     args: string[],
     opts: { cwd?: string; input?: string; env?: Record<string, string>; timeoutMs?: number } = {},
   ): Promise<CliRun> {
+    const inherited = { ...process.env };
+    if (!this.aws) delete inherited.AWS_ENDPOINT_URL;
     const child = spawn("npm", ["--prefix", this.project, "run", "--silent", script, "--", ...args], {
       cwd: opts.cwd ?? this.project,
-      env: { ...process.env, ...this.env, ...opts.env },
+      env: { ...inherited, ...this.env, ...opts.env },
       detached: true,
       stdio: ["pipe", "pipe", "pipe"],
     });

@@ -16,4 +16,7 @@ if [ ! -x "$venv/bin/moto_server" ] || [ "$requirements" -nt "$venv/installed" ]
   touch "$venv/installed"
 fi
 [ -z "${ENGINE_MOTO_INSTALL_ONLY:-}" ] || exit 0
+# AWS managed policies (AdministratorAccess) exist, as in a real account: without this moto refuses
+# AttachUserPolicy with NoSuchEntity.
+export MOTO_IAM_LOAD_MANAGED_POLICIES=true
 exec "$venv/bin/moto_server" -H 127.0.0.1 -p "${1:-5000}"

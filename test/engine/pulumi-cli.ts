@@ -3,7 +3,8 @@
  * folder npm was started in, as a user would, with what this machine cannot have stood in for:
  * - for the commands that talk to providers, the stand-in AWS and random plugins, started for
  *   the command and stopped after it, their account kept beside the backend's state, so state
- *   and account agree from one command to the next;
+ *   and account agree from one command to the next; or, with AWS_ENDPOINT_URL set (moto: `npm
+ *   run engine:moto`), in that endpoint, which the stand-ins reach through the AWS SDK;
  * - without PULUMI_BACKEND_URL or a `pulumi login`, a local file backend in the project's
  *   `.pulumi-local/` (ignored by git).
  * Secrets use the CLI's own passphrase provider (PULUMI_CONFIG_PASSPHRASE).
@@ -66,6 +67,9 @@ async function main(): Promise<number> {
   let standIns: StandIns | undefined;
   if (PROVIDER_COMMANDS.has(commandOf(args) ?? "")) {
     fs.mkdirSync(backend.accountDir, { recursive: true });
+    // Which account the command changes, so that nobody mistakes one for the other.
+    if (process.env.AWS_ENDPOINT_URL)
+      console.error(`engine:pulumi: the stand-in AWS provider works against ${process.env.AWS_ENDPOINT_URL}`);
     standIns = await startStandIns(path.join(backend.accountDir, "stand-in-account.json"));
     Object.assign(env, standIns.env);
   }

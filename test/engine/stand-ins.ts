@@ -1,7 +1,9 @@
 /**
  * The stand-in AWS and random provider plugins (fake-provider.ts), started for one CLI command
  * or one test file and stopped after it. The engine attaches to them through
- * PULUMI_DEBUG_PROVIDERS and downloads no plugin; they keep the account in `accountFile`.
+ * PULUMI_DEBUG_PROVIDERS and downloads no plugin. They inherit this process's environment: with
+ * AWS_ENDPOINT_URL (and credentials, moto's dummy ones) the aws stand-in keeps IAM in that endpoint,
+ * without it in `accountFile`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
