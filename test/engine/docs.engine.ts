@@ -124,7 +124,7 @@ const OTHER_PATH: { first: string; why: string }[] = [
   { first: "source .ci/node-env.sh", why: "the developer's set-up: .ci/run runs npm ci and npm test itself" },
   {
     first: "aws iam create-role --role-name github-audit",
-    why: "the audit role needs AWS (audit.engine.ts runs npm run audit against moto)",
+    why: "the audit role needs AWS (account.engine.ts runs npm run audit against moto)",
   },
   { first: "npx mocha test/gate/check.test.ts", why: "developer commands: .ci/run runs each of them itself" },
 ];
