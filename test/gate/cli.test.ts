@@ -228,23 +228,38 @@ describe("gate CLI: flags, formats and exit statuses", function () {
     assert.equal(Number(xml.testsuites["@_failures"]), failed.length);
   });
 
-  // The one run through the type-checked child, as the language host runs a program (CI's
-  // `npm run check` runs the dev stack the same way and must pass).
-  it("stops on a type error in the program with the compiler's message: exit 2", async () => {
-    const { cli, out } = io(fixture("type-error"));
-    assert.equal(await main(["--policy-pack", path.join(ROOT, "policy")], cli, { pack }), 2);
-    assert.match(
-      out.stderr,
-      /^error: the program failed: .*index\.ts\(4,\d+\): error TS2322: Type 'number' is not assignable/,
-    );
-    assert.equal(out.stdout, "");
-  });
+  // The type-checked children, as the language host runs a program and the CLI a pack (CI's
+  // `npm run check` runs the dev stack the same way and must pass). Started together: each is seconds
+  // of one core's type-checking, and they are independent.
+  describe("a type error stops the check with the compiler's message: exit 2", function () {
+    const typeErrorRun = (cwd: string, argv: string[], parts: Parts) => {
+      const { cli, out } = io(cwd);
+      return main(argv, cli, parts).then((code) => ({ code, ...out }));
+    };
+    let inProgram: ReturnType<typeof typeErrorRun>;
+    let inPack: ReturnType<typeof typeErrorRun>;
+    before(() => {
+      inProgram = typeErrorRun(fixture("type-error"), ["--policy-pack", path.join(ROOT, "policy")], { pack });
+      inPack = typeErrorRun(ROOT, ["--policy-pack", path.join(ROOT, "test/fixtures/packs/type-error")], {
+        inProcess: true,
+      });
+    });
 
-  it("stops on a type error in the policy pack with the compiler's message: exit 2", async () => {
-    const { cli, out } = io();
-    const argv = ["--policy-pack", path.join(ROOT, "test/fixtures/packs/type-error")];
-    assert.equal(await main(argv, cli, { inProcess: true }), 2);
-    assert.match(out.stderr, /^error: policy pack failed to start: .*index\.ts\(4,7\): error TS2322/);
+    it("in the program", async () => {
+      const r = await inProgram;
+      assert.equal(r.code, 2);
+      assert.match(
+        r.stderr,
+        /^error: the program failed: .*index\.ts\(4,\d+\): error TS2322: Type 'number' is not assignable/,
+      );
+      assert.equal(r.stdout, "");
+    });
+
+    it("in the policy pack", async () => {
+      const r = await inPack;
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^error: policy pack failed to start: .*index\.ts\(4,7\): error TS2322/);
+    });
   });
 
   it("passes the dev stack: exit 0, the plan and the summary", async () => {
