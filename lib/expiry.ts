@@ -7,7 +7,7 @@ export const EXPIRES_ON_TAG = "ExpiresOn";
 /** The longest life the config allows, counted from the first deployment. */
 export const LIFETIME_DAYS_MAX = 90;
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /** Today's date in UTC as YYYY-MM-DD (string order is date order). */
 export const todayUtc = (now: Date = new Date()) => now.toISOString().slice(0, 10);

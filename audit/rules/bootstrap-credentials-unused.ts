@@ -1,7 +1,8 @@
 // A credential nobody uses is only a risk (IAM.8, IAM.22): the bootstrap user's password or access key unused
 // for longer than maxUnusedDays should go. Never used counts from its creation.
 import { T } from "../../policy/lib/resource-types";
-import { DAY_MS, day, type AuditRule, type Finding } from "./define";
+import { DAY_MS, todayUtc } from "../../lib/expiry";
+import type { AuditRule, Finding } from "./define";
 
 export const bootstrapCredentialsUnused: AuditRule<{ maxUnusedDays: number }> = {
   name: "bootstrap-credentials-unused",
@@ -29,7 +30,9 @@ export const bootstrapCredentialsUnused: AuditRule<{ maxUnusedDays: number }> = 
       const since = used ?? created;
       if (!since) return undefined;
       const days = Math.floor((now.getTime() - since.getTime()) / DAY_MS);
-      const what = used ? `last used on ${day(used)}` : `never used since its creation on ${day(since)}`;
+      const what = used
+        ? `last used on ${todayUtc(used)}`
+        : `never used since its creation on ${todayUtc(since)}`;
       return days > max ? { days, what } : undefined;
     };
     const who = `the bootstrap user ${JSON.stringify(user.name)}`;

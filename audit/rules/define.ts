@@ -38,6 +38,3 @@ export interface AuditRule<K = Record<string, number>> {
 
 /** The rule with its documentation's address, as the pack's rules have theirs. */
 export const urlOf = (rule: Pick<AuditRule, "name">) => `docs/audit.md#${rule.name}`;
-
-export const DAY_MS = 86_400_000;
-export const day = (d: Date) => d.toISOString().slice(0, 10);
