@@ -86,7 +86,7 @@ function runProgramInChild(
     const child = fork(path.join(__dirname, "program-host.ts"), [], {
       // ts-node finds the project's tsconfig.json from the working folder up, as under the language host.
       cwd,
-      execArgv: ["--require", "ts-node/register"],
+      execArgv: ["--require", "ts-node/register/transpile-only"],
       env: {
         ...process.env,
         TS_NODE_PROJECT: undefined,
