@@ -320,10 +320,10 @@ describe("GitHub workflows (.github/workflows)", () => {
       );
     });
 
-    it("the test job runs npm ci, npm test and the formatting check", () => {
+    it("the test job runs npm ci, npm test, the lint and the formatting check", () => {
       assert.deepEqual(
         (checks().jobs.test.steps ?? []).filter((s) => s.run).map((s) => s.run),
-        ["npm ci", "npm test", "npm run format:check"],
+        ["npm ci", "npm test", "npm run lint", "npm run format:check"],
       );
     });
 
