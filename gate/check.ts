@@ -72,6 +72,13 @@ export interface CheckOptions extends PackOptions {
 }
 
 /**
+ * Whether the language host type-checks the program (sdk/nodejs/cmd/run/run.ts): not when
+ * PULUMI_NODEJS_TRANSPILE_ONLY is "true"; set to anything else, or unset, it does (a tsconfig's noCheck,
+ * its other switch, reaches ts-node through the tsconfig itself).
+ */
+const hostTypeChecks = () => process.env.PULUMI_NODEJS_TRANSPILE_ONLY !== "true";
+
+/**
  * Runs the program in a child process, type-checked by ts-node as the language host runs it. The child leads
  * its own process group: when the program has answered, failed or run out of time, the whole group is killed,
  * so nothing the program started outlives the check or keeps it waiting on a pipe it inherited.
@@ -80,7 +87,7 @@ function runProgramInChild(
   opts: RunOptions,
   cwd: string,
   timeoutMs: number,
-  typeCheck = true,
+  typeCheck = hostTypeChecks(),
 ): Promise<ProgramRun> {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, "program-host.ts"), [], {
