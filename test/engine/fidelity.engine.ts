@@ -76,6 +76,8 @@ interface Case {
   stack: string;
   setup: () => Promise<void>;
   gateArgs?: string[];
+  /** Environment for both commands beyond the workspace's. */
+  env?: Record<string, string>;
   /** What the runbook's rules say of it, beyond the two verdicts being equal. */
   expect?: (engine: Verdict, preview: CliRun) => void;
   /** What the gate's report must say besides its verdict. */
@@ -192,6 +194,8 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
       // One backend and one project name for all fixtures: each its own stack.
       stack: name,
       gateArgs: name === "hangs" ? ["--timeout", "20"] : [],
+      // Type-checked, as by default: the workspace runs programs transpile-only.
+      env: name === "type-error" ? { PULUMI_NODEJS_TRANSPILE_ONLY: "false" } : {},
       // The fixture's values, through the CLI, so that secure ones are encrypted with this backend's passphrase.
       setup: async () => {
         const file = path.join(ws.fixture(name), "Pulumi.dev.yaml");
@@ -215,6 +219,19 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
         }
       },
     });
+  // Transpile-only, as the workspace runs programs: the language host runs the program despite its type
+  // error, and so must the gate.
+  cases.push({
+    name: "fixture type-error, PULUMI_NODEJS_TRANSPILE_ONLY=true",
+    cwd: () => ws.fixture("type-error"),
+    stack: "type-error-transpile-only",
+    setup: () =>
+      stackWith(ws.fixture("type-error"), "type-error-transpile-only", {
+        ...base,
+        accountName: "acme-management",
+      }),
+    expect: (e, p) => assert.equal(e.outcome, "pass", p.stderr.slice(-1500)),
+  });
 
   /** The preview and the gate on one case's folder and stack, side by side. */
   async function compare(c: Case) {
@@ -223,13 +240,14 @@ describe("engine fidelity: the gate's verdicts equal the real preview's", functi
     const [preview, check] = await Promise.all([
       ws.pulumi(["preview", "--stack", c.stack, "--policy-pack", pack], {
         cwd: c.cwd(),
+        env: c.env,
         // Generous: two cases share two cores; only `hangs` is meant to run out of time.
         timeoutMs: c.name === "fixture hangs" ? 30_000 : 180_000,
       }),
       ws.npm(
         "check",
         ["--stack", c.stack, "--policy-pack", pack, "--format", "json", ...(c.gateArgs ?? [])],
-        { cwd: c.cwd() },
+        { cwd: c.cwd(), env: c.env },
       ),
     ]);
     const why = `${check.stderr.trim()}\n--- preview:\n${(preview.stdout + preview.stderr).slice(-1500)}`;
