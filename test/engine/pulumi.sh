@@ -6,7 +6,8 @@
 # (ignored; PulumiCommand.get({ root: "node_modules/.cache/engine" }) finds bin/pulumi there), next
 # to the stand-in Node language host that starts local policy packs. The first build compiles
 # ~1700 packages (about 13 min on 2 cores); with Go's build cache warm a rebuild is a ~10 s link
-# (-s -w: no DWARF, which would triple it). ENGINE_PULUMI_BUILD_ONLY=1 builds and exits.
+# (-s -w: no DWARF, which would triple it; so none is compiled either, -dwarf=false).
+# ENGINE_PULUMI_BUILD_ONLY=1 builds and exits.
 set -euo pipefail
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bin="$src/../../node_modules/.cache/engine/bin"
@@ -15,8 +16,9 @@ if [ ! -x "$bin/pulumi" ] || [ ! -x "$bin/pulumi-language-nodejs" ] ||
   command -v go >/dev/null || { echo "engine:pulumi: Go is not installed (needed to build the Pulumi CLI from test/engine/go.mod)" >&2; exit 127; }
   version="$(sed -n 's|^\tgithub.com/pulumi/pulumi/pkg/v3 \(v[^ ]*\)$|\1|p' "$src/go.mod")"
   ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version"
-  (cd "$src" && go build -trimpath -ldflags "$ldflags" -o "$bin/pulumi-language-nodejs" ./language-nodejs &&
-    go build -trimpath -ldflags "$ldflags" -o "$bin/pulumi" . && touch "$bin/pulumi")
+  flags=(-trimpath -gcflags=all=-dwarf=false -ldflags "$ldflags")
+  (cd "$src" && go build "${flags[@]}" -o "$bin/pulumi-language-nodejs" ./language-nodejs &&
+    go build "${flags[@]}" -o "$bin/pulumi" . && touch "$bin/pulumi")
 fi
 [ -z "${ENGINE_PULUMI_BUILD_ONLY:-}" ] || exit 0
 exec node -r ts-node/register/transpile-only "$src/pulumi-cli.ts" "$@"
