@@ -202,7 +202,11 @@ function scriptOf(session: (typeof SESSIONS)[number], used: Set<string>): string
   return ["set -euo pipefail", ...out, "echo '=== done'"].join("\n");
 }
 
+/** A shell's bound: a few minutes alone, twice that beside another engine test file (parallel mode). */
+const SESSION_TIMEOUT_MS = 12 * 60_000;
+
 describe("engine docs: the README's and the runbook's commands run as written", function () {
+  this.timeout(SESSION_TIMEOUT_MS + 60_000);
   let ws: Workspace;
   let home: string;
   let fingerprint = "";
@@ -288,7 +292,7 @@ describe("engine docs: the README's and the runbook's commands run as written", 
     };
     child.stdout!.on("data", onOutput);
     child.stderr!.on("data", onOutput);
-    const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 8 * 60_000);
+    const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), SESSION_TIMEOUT_MS);
     return new Promise((resolve) => {
       child.once("close", (code) => {
         clearTimeout(timer);
