@@ -4,7 +4,7 @@
 // attacks' pools of commands fill.
 "use strict";
 module.exports = {
-  require: ["ts-node/register/transpile-only", "test/engine/setup.ts"],
+  require: ["test/ts-node-swc.js", "test/engine/setup.ts"],
   spec: ["test/engine/*.engine.ts"],
   timeout: 300000,
   slow: 30000,

@@ -21,4 +21,4 @@ if [ ! -x "$bin/pulumi" ] || [ ! -x "$bin/pulumi-language-nodejs" ] ||
     go build "${flags[@]}" -o "$bin/pulumi" . && touch "$bin/pulumi")
 fi
 [ -z "${ENGINE_PULUMI_BUILD_ONLY:-}" ] || exit 0
-exec node -r ts-node/register/transpile-only "$src/pulumi-cli.ts" "$@"
+exec node -r "$src/../ts-node-swc.js" "$src/pulumi-cli.ts" "$@"

@@ -40,7 +40,7 @@ export async function startStandIns(accountFile: string): Promise<StandIns> {
         process.execPath,
         [
           "-r",
-          "ts-node/register/transpile-only",
+          path.join(ROOT, "test", "ts-node-swc.js"),
           path.join(__dirname, "fake-provider.ts"),
           pkg,
           version,

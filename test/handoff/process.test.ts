@@ -37,11 +37,11 @@ describe("handoff CLIs as processes (npm scripts, exit status, streams, working 
   it("npm scripts check Node, then start each tool with stock ts-node (no type check: npm test does that)", () => {
     assert.equal(
       packageJson.scripts["leverage-credentials"],
-      "node .ci/check-node.js && ts-node --transpile-only handoff/leverageCredentials.ts",
+      "node .ci/check-node.js && ts-node --swc handoff/leverageCredentials.ts",
     );
     assert.equal(
       packageJson.scripts["show-password"],
-      "node .ci/check-node.js && ts-node --transpile-only handoff/showPassword.ts",
+      "node .ci/check-node.js && ts-node --swc handoff/showPassword.ts",
     );
   });
 
