@@ -13,10 +13,17 @@ const ROOT = path.resolve(__dirname, "..", "..");
  * folder. npm then runs the script in ROOT and leaves `cwd` in INIT_CWD. The npm and ts-node
  * started run on this test's Node (its folder first on PATH).
  */
-async function runThroughNpm(cwd: string, tool: string, args: string[], input?: string) {
+async function runThroughNpm(
+  cwd: string,
+  tool: string,
+  args: string[],
+  input?: string,
+  extraEnv: Record<string, string> = {},
+) {
   const env = {
     ...process.env,
     PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`,
+    ...extraEnv,
   };
   const child = run("npm", ["--prefix", ROOT, "run", "--silent", tool, "--", ...args], { cwd, env });
   child.child.stdin?.end(input ?? "");
@@ -34,14 +41,14 @@ describe("handoff CLIs as processes (npm scripts, exit status, streams, working 
     scripts: Record<string, string>;
   };
 
-  it("npm scripts check Node, then start each tool with stock ts-node (no type check: npm test does that)", () => {
+  it("npm scripts check Node, then start each tool with stock ts-node, transpiled by swc (no type check: npm test does that)", () => {
     assert.equal(
       packageJson.scripts["leverage-credentials"],
-      "node .ci/check-node.js && ts-node --swc handoff/leverageCredentials.ts",
+      "node .ci/check-node.js && ts-node --transpile-only --swc handoff/leverageCredentials.ts",
     );
     assert.equal(
       packageJson.scripts["show-password"],
-      "node .ci/check-node.js && ts-node --swc handoff/showPassword.ts",
+      "node .ci/check-node.js && ts-node --transpile-only --swc handoff/showPassword.ts",
     );
   });
 
@@ -69,7 +76,8 @@ describe("handoff CLIs as processes (npm scripts, exit status, streams, working 
     }
   });
 
-  it("npm run --silent show-password --password-only pipes exactly the password and a newline", async () => {
+  // A TS_NODE_TRANSPILE_ONLY=false left in the shell would make ts-node refuse --swc alone.
+  it("npm run --silent show-password --password-only pipes exactly the password and a newline, whatever TS_NODE_TRANSPILE_ONLY says", async () => {
     const folder = temporaryFolder("handoff-npm");
     try {
       const result = await runThroughNpm(
@@ -77,6 +85,7 @@ describe("handoff CLIs as processes (npm scripts, exit status, streams, working 
         "show-password",
         ["--password-only"],
         JSON.stringify(plainOutputs()),
+        { TS_NODE_TRANSPILE_ONLY: "false" },
       );
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout, `${plainOutputs().consolePassword as string}\n`);
