@@ -10,7 +10,7 @@
  * plugin. The AWS and random providers cannot be built here (local `replace` of patched
  * upstreams), and the real ones would need a cloud account.
  *
- *   node -r test/ts-node-swc.js fake-provider.ts <package> <version> <account.json>
+ *   node -r ./test/ts-node-swc.js test/engine/fake-provider.ts <package> <version> <account.json>
  *
  * (the package is only for `ps`: the engine names the package in PULUMI_DEBUG_PROVIDERS)
  *
